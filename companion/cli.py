@@ -1,0 +1,152 @@
+"""Command line shared by the scripts: flags with the book's defaults, checked before any work.
+
+Every bad value ends the script with exit status 2 and one line, `script.py: error: ...`,
+before any data is loaded or any file is written.
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+
+
+class UserError(Exception):
+    """A problem the reader can fix (a bad file, a missing package); printed as one line."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but an error is one line (no usage block), as the project promises."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def dropout_rate(text):
+    value = _float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"dropout rate must be in [0, 1), got {text!r}")
+    return value
+
+
+def non_negative_float(text):
+    value = _float(text)
+    if value < 0.0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def layer_widths(text):
+    """'256-256-256' (the tables' spelling) or '256,256,256' -> [256, 256, 256]."""
+    parts = text.replace(",", "-").split("-")
+    if not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"malformed layer list {text!r}: expected positive widths such as 256-256-256"
+        )
+    return [int(part) for part in parts]
+
+
+def optimizer_name(text):
+    name = text.lower()
+    if name not in OPTIMIZERS:
+        raise argparse.ArgumentTypeError(
+            f"unknown optimizer {text!r} (choose from {', '.join(OPTIMIZERS)})"
+        )
+    return name
+
+
+def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
+    """The flags every training script shares, with that script's book defaults."""
+    parser = OneLineParser(
+        description=doc.strip().splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--epochs", type=positive_int, default=epochs,
+                        help="passes over the training set")
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                        help="samples per gradient update (the book's batch_size)")
+    parser.add_argument("--optimizer", type=optimizer_name, default=optimizer,
+                        help=f"one of {', '.join(OPTIMIZERS)}, with Keras' default settings")
+    parser.add_argument("--dropout", type=dropout_rate, default=dropout,
+                        help="dropout rate in [0, 1); 0 leaves the Dropout layers out")
+    add_common_arguments(parser)
+    return parser
+
+
+def add_common_arguments(parser):
+    """--seed, --dry-run and --results-dir: on every script, training or not."""
+    parser.add_argument("--seed", type=non_negative_int, default=1,
+                        help="seed for Python, NumPy and the Keras backend")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="smoke test: a small slice of MNIST and one epoch")
+    parser.add_argument("--results-dir", default="results",
+                        help="where each run writes its own new folder of results")
+
+
+def parse(parser, argv=None):
+    """Parse and check the arguments; exit 2 with one line on anything wrong."""
+    args = parser.parse_args(argv)
+    if args.dry_run and hasattr(args, "epochs"):
+        args.epochs = 1
+    problem = results_dir_problem(args.results_dir)
+    if problem:
+        parser.error(f"argument --results-dir: {problem}")
+    return args
+
+
+def results_dir_problem(path):
+    """Why `path` cannot take results, or None. Creates nothing that outlives the check."""
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return f"{existing!r} is not a directory"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"cannot write to {existing!r} ({error.strerror or error})"
+    return None
+
+
+def run_main(main, argv=None):
+    """Run a script's main(): a UserError or Ctrl-C ends it with one line, not a traceback."""
+    prog = os.path.basename(sys.argv[0])
+    try:
+        main(argv)
+    except UserError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted; this run wrote no results", file=sys.stderr)
+        sys.exit(130)

