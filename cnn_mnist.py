@@ -9,11 +9,12 @@ runs, with their numbers, are under results/cnn_mnist/.
     python cnn_mnist.py --optimizer rmsprop    # a Table 1.4.1 row
     python cnn_mnist.py --dry-run              # smoke test: a slice of MNIST, one epoch
 """
+# companion first: it imports Keras with TensorFlow's native start-up chatter held back
+from companion import cli, mnist, records  # isort: skip
+
 import keras
 import numpy as np
 from keras import layers
-
-from companion import cli, mnist, records
 
 
 def build_parser():

@@ -9,12 +9,13 @@ numbers, are under results/mlp_mnist/.
     python mlp_mnist.py --hidden-units 256-256-256 --optimizer sgd --dropout 0.4   # a Table 1.3.2 row
     python mlp_mnist.py --dry-run        # smoke test: a slice of MNIST, one epoch
 """
+# companion first: it imports Keras with TensorFlow's native start-up chatter held back
+from companion import cli, mnist, records  # isort: skip
+
 import keras
 import numpy as np
 from keras import layers
 from keras.regularizers import l2
-
-from companion import cli, mnist, records
 
 
 def build_parser():

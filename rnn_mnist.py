@@ -11,11 +11,12 @@ as the chapter's notes show.
     python rnn_mnist.py --cell lstm                      # the same model with an LSTM cell
     python rnn_mnist.py --dry-run                        # smoke test: a slice of MNIST, one epoch
 """
+# companion first: it imports Keras with TensorFlow's native start-up chatter held back
+from companion import cli, mnist, records  # isort: skip
+
 import keras
 import numpy as np
 from keras import layers
-
-from companion import cli, mnist, records
 
 CELLS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 

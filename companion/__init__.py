@@ -3,9 +3,66 @@
 The scripts at the top of the repository hold the book's listings; this package holds what
 every script needs and the book leaves out (offline data, flag checking, result records), so
 that no script repeats another.
-"""
-import os
 
-# TensorFlow prints several lines of C++ start-up chatter on import; keep the reader's terminal
-# for the progress bars. A reader who wants the chatter back sets TF_CPP_MIN_LOG_LEVEL=0.
+Importing this package imports Keras once, quietly: TensorFlow's native start-up messages
+("All log messages before absl::InitializeLog()...", oneDNN and CUDA-stub notices) bypass
+TF_CPP_MIN_LOG_LEVEL, so they are caught and shown only if the import fails. The scripts print
+the backend and devices Keras actually uses instead. Set COMPANION_VERBOSE=1 to see them.
+"""
+import contextlib
+import os
+import sys
+import tempfile
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def native_stderr_held_back():
+    """Send file descriptor 2 to a temporary file; replay it if the block raises.
+
+    With COMPANION_VERBOSE=1 set, nothing is held back.
+    """
+    if os.environ.get("COMPANION_VERBOSE"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def devices():
+    """The devices Keras will use, e.g. ['cpu:0'] or ['gpu:0', 'gpu:1'].
+
+    Listing them starts the backend's runtime (CUDA included, with its notices held back), so
+    call this after any device configuration and before training.
+    """
+    with native_stderr_held_back():
+        try:
+            return [str(device) for device in keras.distribution.list_devices()]
+        except Exception:  # not every backend lists its devices
+            return []
+
+
+_backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+_prog = os.path.basename(sys.argv[0])
+try:
+    with native_stderr_held_back():
+        import keras
+except ModuleNotFoundError as error:
+    sys.exit(f"{_prog}: error: the Keras backend {_backend!r} needs the package {error.name!r}; "
+             f"install it (pip install {error.name}) or unset KERAS_BACKEND")
+except ValueError as error:
+    sys.exit(f"{_prog}: error: Keras cannot start the backend {_backend!r} ({error}); set "
+             f"KERAS_BACKEND to tensorflow, jax or torch")

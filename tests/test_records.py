@@ -1,0 +1,86 @@
+"""Results are never overwritten and never half-written; Graphviz is optional."""
+import argparse
+import os
+import sys
+
+import keras
+import matplotlib.pyplot as plt
+import pytest
+
+import mnist_samples
+from companion import cli, records
+from conftest import read_record
+
+
+def test_runs_in_the_same_second_get_their_own_folders(results_dir, capsys):
+    first = mnist_samples.main(["--results-dir", results_dir, "--dry-run", "--seed", "1"])
+    second = mnist_samples.main(["--results-dir", results_dir, "--dry-run", "--seed", "2"])
+    assert first != second
+    assert os.path.basename(second).startswith(os.path.basename(first)[:15])
+    assert read_record(first)["seed"] == 1 and read_record(second)["seed"] == 2
+    assert read_record(first)["sample_indexes"] != read_record(second)["sample_indexes"]
+
+
+class InterruptingFigure:
+    """Stands in for a figure whose saving is cut off by Ctrl-C."""
+
+    def savefig(self, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"half a PNG")
+        raise KeyboardInterrupt
+
+
+def test_interrupted_write_leaves_nothing_behind(tmp_path):
+    args = argparse.Namespace(results_dir=str(tmp_path), seed=1, dry_run=True)
+    run = records.Run("mlp_mnist.py", args)
+    good = plt.figure()
+    with pytest.raises(KeyboardInterrupt):
+        run.write({"curves.png": good, "confusion.png": InterruptingFigure()}, test_accuracy=0.5)
+    assert os.listdir(tmp_path / "mlp_mnist") == []
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+
+    def main(argv):
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(main)
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().err == "\nmlp_mnist.py: interrupted; this run wrote no results\n"
+
+
+def test_user_error_ends_with_one_line_and_status_1(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["cnn_mnist.py"])
+
+    def main(argv):
+        raise cli.UserError("MNIST file x is corrupt; delete it")
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(main)
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "cnn_mnist.py: error: MNIST file x is corrupt; delete it\n"
+
+
+@pytest.fixture
+def small_model():
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
+    return model
+
+
+def test_model_diagram_with_graphviz(tmp_path, small_model):
+    path = tmp_path / "model.png"
+    assert records.save_model_diagram(small_model, str(path)) is True
+    with open(path, "rb") as f:
+        assert f.read(4) == b"\x89PNG"
+
+
+def test_model_diagram_without_graphviz_is_a_warning(tmp_path, small_model, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on it
+    path = tmp_path / "model.png"
+    assert records.save_model_diagram(small_model, str(path)) is False
+    assert not path.exists()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"warning: no model diagram (Graphviz's dot program is not on PATH; "
+                     f"{records.GRAPHVIZ_HINT})"]
