@@ -1,6 +1,7 @@
 """Results are never overwritten and never half-written; Graphviz is optional."""
 import argparse
 import os
+import shutil
 import sys
 
 import keras
@@ -69,6 +70,7 @@ def small_model():
     return model
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 def test_model_diagram_with_graphviz(tmp_path, small_model):
     path = tmp_path / "model.png"
     assert records.save_model_diagram(small_model, str(path)) is True
