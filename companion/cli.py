@@ -119,7 +119,7 @@ def add_common_arguments(parser):
 def parse(parser, argv=None):
     """Parse and check the arguments; exit 2 with one line on anything wrong."""
     args = parser.parse_args(argv)
-    if args.dry_run and hasattr(args, "epochs"):
+    if getattr(args, "dry_run", False) and hasattr(args, "epochs"):
         args.epochs = 1
     problem = results_dir_problem(args.results_dir)
     if problem:

@@ -153,19 +153,39 @@ def environment():
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Keeps each epoch's logs (loss, accuracy) and its wall-clock seconds."""
+    """Keeps each epoch's logs (loss, accuracy) and wall-clock seconds; stops a diverged run.
+
+    A loss that is no longer finite (NaN or infinite) ends training after that epoch, as
+    keras.callbacks.TerminateOnNaN would, and the record says where. JSON has no NaN, so
+    such a value is recorded as null.
+    """
 
     def __init__(self):
         super().__init__()
         self.epochs = []
+        self.diverged_at_epoch = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         entry = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self._start, 3)}
-        entry.update({key: float(value) for key, value in (logs or {}).items()})
+        entry.update({key: finite_or_none(value) for key, value in (logs or {}).items()})
         self.epochs.append(entry)
+        if entry.get("loss") is None and self.diverged_at_epoch is None:
+            self.diverged_at_epoch = epoch + 1
+            self.model.stop_training = True
+
+    @property
+    def status(self):
+        if self.diverged_at_epoch is None:
+            return "finished"
+        return f"diverged: the training loss was not finite after epoch {self.diverged_at_epoch}"
+
+
+def finite_or_none(value):
+    value = float(value)
+    return value if np.isfinite(value) else None
 
 
 def save_classifier_results(run, model, epoch_log, x_test, y_test, test_loss, test_accuracy,
@@ -181,19 +201,22 @@ def save_classifier_results(run, model, epoch_log, x_test, y_test, test_loss, te
     images_test = np.reshape(x_test, [-1, side, side])
     confusion = confusion_matrix(actual, predicted, y_test.shape[1])
     seconds = [entry["seconds"] for entry in epoch_log.epochs]
+    if epoch_log.diverged_at_epoch is not None:
+        print(f"warning: training {epoch_log.status}")
     return run.write(
         {"curves.png": plot_curves(epoch_log.epochs, test_accuracy),
          "confusion.png": plot_confusion(confusion),
          "misclassified.png": plot_misclassified(images_test, actual, predicted)},
         model=model,
+        status=epoch_log.status,
         data={"source": data_source, "train_samples": int(train_samples),
               "test_samples": int(len(actual))},
         parameters=int(model.count_params()),
         epochs=epoch_log.epochs,
         train_accuracy=epoch_log.epochs[-1]["accuracy"],
         train_loss=epoch_log.epochs[-1]["loss"],
-        test_accuracy=float(test_accuracy),
-        test_loss=float(test_loss),
+        test_accuracy=finite_or_none(test_accuracy),
+        test_loss=finite_or_none(test_loss),
         seconds_per_epoch=float(np.median(seconds)),
         seconds_training=float(np.sum(seconds)),
         confusion_matrix=confusion.tolist(),
@@ -210,9 +233,9 @@ def confusion_matrix(actual, predicted, num_labels):
 def plot_curves(epochs, test_accuracy):
     numbers = [entry["epoch"] for entry in epochs]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    loss_axes.plot(numbers, [entry["loss"] for entry in epochs], marker="o")
+    loss_axes.plot(numbers, [_nan_for_none(entry["loss"]) for entry in epochs], marker="o")
     loss_axes.set(xlabel="epoch", ylabel="training loss", title="Loss")
-    accuracy_axes.plot(numbers, [100 * entry["accuracy"] for entry in epochs], marker="o",
+    accuracy_axes.plot(numbers, [100 * _nan_for_none(entry["accuracy"]) for entry in epochs], marker="o",
                        label="train (with dropout)")
     accuracy_axes.axhline(100 * test_accuracy, color="tab:red", linestyle="--",
                           label=f"test {100 * test_accuracy:.1f}%")
@@ -221,6 +244,10 @@ def plot_curves(epochs, test_accuracy):
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
     return figure
+
+
+def _nan_for_none(value):
+    return np.nan if value is None else value
 
 
 def plot_confusion(matrix):
