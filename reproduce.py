@@ -129,9 +129,8 @@ def run_row(runs_dir, row, seed, quick, verbose):
                                  stderr=subprocess.STDOUT)
         try:
             returncode = child.wait()
-        except BaseException:  # Ctrl-C or kill: stop the row; it left nothing and reruns
-            child.terminate()
-            child.wait()
+        except BaseException:  # Ctrl-C or kill: stop the row; it leaves nothing and reruns
+            stop_child(child)
             raise
         output.seek(0)
         lines = [line.strip() for line in output.read().splitlines() if line.strip()]
@@ -143,6 +142,21 @@ def run_row(runs_dir, row, seed, quick, verbose):
         return f"{script} exited normally but wrote no record"
     status = found[1].get("status", "finished")
     return None if status == "finished" else status
+
+
+def stop_child(child):
+    """Stop the script as Ctrl-C would (it removes its unfinished files), then make sure.
+
+    A terminal's Ctrl-C has reached the script already; `kill` of the runner has not, so the
+    runner passes it on. The script ignores a second Ctrl-C while it cleans up.
+    """
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def main(argv=None):

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import shutil
 import sys
 import time
@@ -54,6 +55,7 @@ class Run:
         Everything goes to a hidden staging folder first, renamed into place once complete.
         """
         os.makedirs(self.parent, exist_ok=True)
+        remove_abandoned_staging(self.parent)
         name = self.started.strftime("%Y%m%d-%H%M%S")
         staging = os.path.join(self.parent, f".{name}.partial-{os.getpid()}")
         os.makedirs(staging)
@@ -72,6 +74,7 @@ class Run:
                 f.write("\n")
             final = rename_to_unused(staging, os.path.join(self.parent, name))
         except BaseException:  # Ctrl-C included: leave no half-written run behind
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop this
             shutil.rmtree(staging, ignore_errors=True)
             raise
         print(f"Results: {final}")
@@ -92,6 +95,25 @@ class Run:
             **fields,
             "files": files,
         }
+
+
+def remove_abandoned_staging(parent):
+    """Delete staging folders whose run was killed outright (its process no longer exists)."""
+    for entry in os.listdir(parent):
+        if entry.startswith(".") and ".partial-" in entry:
+            pid = entry.rsplit(".partial-", 1)[1]
+            if pid.isdigit() and not process_exists(int(pid)):
+                shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
+def process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def save_model_diagram(model, path):
