@@ -19,11 +19,11 @@ from keras import layers
 
 def build_parser():
     parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2)
-    parser.add_argument("--filters", type=cli.positive_int, default=64,
+    parser.add_argument("--filters", type=cli.positive_int, default=64, metavar="N",
                         help="filters in each of the three Conv2D layers")
-    parser.add_argument("--kernel-size", type=cli.positive_int, default=3,
+    parser.add_argument("--kernel-size", type=cli.positive_int, default=3, metavar="N",
                         help="height and width of each convolution kernel")
-    parser.add_argument("--pool-size", type=cli.positive_int, default=2,
+    parser.add_argument("--pool-size", type=cli.positive_int, default=2, metavar="N",
                         help="height and width of each max-pooling window")
     return parser
 

@@ -20,10 +20,10 @@ from keras.regularizers import l2
 
 def build_parser():
     parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="adam", dropout=0.45)
-    parser.add_argument("--hidden-units", type=cli.layer_widths, default=[256, 256],
+    parser.add_argument("--hidden-units", type=cli.layer_widths, default="256-256", metavar="WIDTHS",
                         help="widths of the hidden Dense layers: 256-256 is the listing, "
                              "256-256-256 a Table 1.3.2 row (see README)")
-    parser.add_argument("--l2", type=cli.non_negative_float, default=0.0,
+    parser.add_argument("--l2", type=cli.non_negative_float, default=0.0, metavar="FACTOR",
                         help="L2 penalty on every hidden kernel, e.g. 0.001; 0 for none")
     parser.add_argument("--activation", choices=["relu", "none"], default="relu",
                         help="after each hidden layer; none makes the MLP linear")

@@ -163,9 +163,9 @@ def main(argv=None):
     parser = cli.new_parser(__doc__)
     parser.add_argument("--table", choices=sorted(SCRIPTS), action="append",
                         help="only this table (repeat for several); default all three")
-    parser.add_argument("--rows", type=row_numbers, default=None,
+    parser.add_argument("--rows", type=row_numbers, default=None, metavar="N,N",
                         help="only these row numbers within the selected tables, e.g. 3,5")
-    parser.add_argument("--seeds", type=seed_list, default=[1],
+    parser.add_argument("--seeds", type=seed_list, default="1", metavar="N,N",
                         help="seeds to run each row with, e.g. 1,2,3")
     parser.add_argument("--quick", action="store_true",
                         help="smoke mode: every run with --dry-run, into <results-dir>/tables-quick")
@@ -175,9 +175,9 @@ def main(argv=None):
                         help="run again the rows recorded as failed")
     parser.add_argument("--verbose", action="store_true",
                         help="show each script's own output (progress bars)")
-    parser.add_argument("--book-table", default=BOOK_TABLES,
+    parser.add_argument("--book-table", default=os.path.relpath(BOOK_TABLES), metavar="CSV",
                         help="the CSV of rows to reproduce")
-    parser.add_argument("--results-dir", default="results",
+    parser.add_argument("--results-dir", default="results", metavar="DIR",
                         help="where tables/ (the runs) and TABLES.md go")
     args = cli.parse(parser, argv)
     try:
@@ -225,7 +225,8 @@ def run_all(rows, seeds, runs_dir, report_path, args):
             continue
         if failed is not None:  # --retry-failed: clear the failed attempt first
             shutil.rmtree(row_dir(runs_dir, row, seed))
-        print(f"{label}: running; {estimate(todo[number - 1:], durations, runs_dir)}", flush=True)
+        print(f"{label}: running; {estimate(todo[number - 1:], durations, args.results_dir)}",
+              flush=True)
         started = time.monotonic()
         reason = run_row(runs_dir, row, seed, args.quick, args.verbose)
         minutes = (time.monotonic() - started) / 60
@@ -242,12 +243,29 @@ def run_all(rows, seeds, runs_dir, report_path, args):
         write_report(read_book_rows(args.book_table), runs_dir, report_path, args.quick)
 
 
-def estimate(remaining, durations, runs_dir):
-    """'about 1:23:00 left' from the minutes that finished rows of each table took."""
-    if not all(durations.get(row["table"]) for row, _ in remaining):
-        return "time left unknown until a row of each remaining table has run"
-    minutes = sum(statistics.mean(durations[row["table"]]) for row, _ in remaining)
-    return f"about {int(minutes // 60)}:{int(minutes % 60):02d} (h:mm) left"
+def estimate(remaining, durations, results_dir):
+    """'about 1:23 (h:mm) left': the mean minutes of this table's rows run so far, else those of
+    the script's own runs under results/ (its default configuration), else unknown."""
+    minutes, unknown = 0.0, 0
+    for row, _ in remaining:
+        known = durations.get(row["table"]) or default_run_minutes(results_dir, row["table"])
+        if known:
+            minutes += statistics.mean(known)
+        else:
+            unknown += 1
+    text = f"about {int(minutes // 60)}:{int(minutes % 60):02d} (h:mm) left"
+    return text + (f", plus {unknown} rows of unknown length" if unknown else "")
+
+
+def default_run_minutes(results_dir, table):
+    stem = os.path.splitext(SCRIPTS[table])[0]
+    minutes = []
+    for path in glob.glob(os.path.join(results_dir, stem, "*", "record.json")):
+        with open(path) as f:
+            record = json.load(f)
+        if not record.get("dry_run"):
+            minutes.append(record_minutes(record))
+    return minutes
 
 
 def record_minutes(record):

@@ -23,7 +23,7 @@ CELLS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 def build_parser():
     parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="sgd", dropout=0.2)
-    parser.add_argument("--units", type=cli.positive_int, default=256,
+    parser.add_argument("--units", type=cli.positive_int, default=256, metavar="N",
                         help="units in the recurrent layer")
     parser.add_argument("--cell", choices=sorted(CELLS), default="simple",
                         help="recurrent layer: SimpleRNN (the listing), LSTM or GRU")

@@ -88,31 +88,42 @@ def optimizer_name(text):
 def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
     """The flags every training script shares, with that script's book defaults."""
     parser = new_parser(doc)
-    parser.add_argument("--epochs", type=positive_int, default=epochs,
+    parser.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
                         help="passes over the training set")
-    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size, metavar="N",
                         help="samples per gradient update (the book's batch_size)")
     parser.add_argument("--optimizer", type=optimizer_name, default=optimizer,
-                        help=f"one of {', '.join(OPTIMIZERS)}, with Keras' default settings")
-    parser.add_argument("--dropout", type=dropout_rate, default=dropout,
+                        metavar="{" + ",".join(OPTIMIZERS) + "}",
+                        help="with Keras' default settings (SGD: learning rate 0.01, no momentum; "
+                             "Adam and RMSprop: 0.001)")
+    parser.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
                         help="dropout rate in [0, 1); 0 leaves the Dropout layers out")
     add_common_arguments(parser)
     return parser
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, except for on/off switches and flags without one."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def new_parser(doc):
     """A parser whose --help starts with the script docstring's first line."""
     return OneLineParser(description=doc.strip().splitlines()[0],
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                         formatter_class=DefaultsHelpFormatter)
 
 
 def add_common_arguments(parser):
     """--seed, --dry-run and --results-dir: on every script, training or not."""
-    parser.add_argument("--seed", type=non_negative_int, default=1,
+    parser.add_argument("--seed", type=non_negative_int, default=1, metavar="N",
                         help="seed for Python, NumPy and the Keras backend")
     parser.add_argument("--dry-run", action="store_true",
                         help="smoke test: a small slice of MNIST and one epoch")
-    parser.add_argument("--results-dir", default="results",
+    parser.add_argument("--results-dir", default="results", metavar="DIR",
                         help="where each run writes its own new folder of results")
 
 

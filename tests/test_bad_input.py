@@ -100,7 +100,7 @@ def test_help_lists_every_flag_with_book_default():
     assert completed.returncode == 0
     text = " ".join(completed.stdout.split())
     for flag, default in [("--epochs", "20"), ("--batch-size", "128"), ("--optimizer", "adam"),
-                          ("--dropout", "0.45"), ("--hidden-units", "[256, 256]"),
+                          ("--dropout", "0.45"), ("--hidden-units", "256-256"),
                           ("--l2", "0.0"), ("--activation", "relu"), ("--seed", "1")]:
         assert flag in text
         assert f"(default: {default})" in text[text.index(flag):], flag

@@ -84,7 +84,7 @@ def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_
     finally:
         if runner.poll() is None:
             runner.kill()
-    assert runner.returncode == 130, stderr
+    assert runner.returncode == 130, (runner.returncode, stdout[-2000:], stderr[-3000:])
     assert stderr.splitlines()[-1] == "reproduce.py: stopped; run the same command again to carry on"
     first_row = record_paths(runs_dir, "mlp-01")
     assert len(first_row) == 1
