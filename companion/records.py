@@ -253,18 +253,25 @@ def confusion_matrix(actual, predicted, num_labels):
 
 
 def plot_curves(epochs, test_accuracy):
+    """Loss and accuracy per epoch: training, validation when there is one, and the test score."""
     numbers = [entry["epoch"] for entry in epochs]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    loss_axes.plot(numbers, [_nan_for_none(entry["loss"]) for entry in epochs], marker="o")
-    loss_axes.set(xlabel="epoch", ylabel="training loss", title="Loss")
-    accuracy_axes.plot(numbers, [100 * _nan_for_none(entry["accuracy"]) for entry in epochs], marker="o",
-                       label="train (with dropout)")
-    accuracy_axes.axhline(100 * test_accuracy, color="tab:red", linestyle="--",
-                          label=f"test {100 * test_accuracy:.1f}%")
-    accuracy_axes.set(xlabel="epoch", ylabel="accuracy, %", title="Accuracy")
-    accuracy_axes.legend()
+    for prefix, label in [("", "train"), ("val_", "validation")]:
+        if prefix + "loss" not in epochs[0]:
+            continue
+        loss_axes.plot(numbers, [_nan_for_none(entry[prefix + "loss"]) for entry in epochs],
+                       marker="o", label=label)
+        accuracy_axes.plot(numbers, [100 * _nan_for_none(entry[prefix + "accuracy"])
+                                     for entry in epochs], marker="o", label=label)
+    if test_accuracy is not None:
+        accuracy_axes.axhline(100 * test_accuracy, color="tab:red", linestyle="--",
+                              label=f"test {100 * test_accuracy:.1f}%")
+    loss_axes.set(xlabel="epoch", ylabel="loss", title="Loss")
+    accuracy_axes.set(xlabel="epoch", ylabel="accuracy, % (train with dropout active)",
+                      title="Accuracy")
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
+        axes.legend()
     return figure
 
 

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from companion import cli, mnist
+from companion import cli, download, mnist
 
 BOOK_TRAIN_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
                      5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
@@ -112,7 +112,7 @@ def test_unreachable_server_falls_back_without_hanging(keras_home, monkeypatch):
         raise OSError("gave up")
 
     monkeypatch.setattr(socket, "create_connection", stuck_connection)
-    monkeypatch.setattr(mnist, "CONNECT_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(download, "CONNECT_TIMEOUT_S", 0.2)
     try:
         (x_train, _), _, source = mnist.load_data()
     finally:

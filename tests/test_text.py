@@ -1,0 +1,144 @@
+"""lstm_gru_text.py: corpus, split, GloVe matrix, masking, smoke runs and one real training."""
+import os
+import socket
+
+import keras
+import numpy as np
+import pytest
+
+import lstm_gru_text as text
+from companion import cli
+from conftest import read_record, run_script
+
+# The first numbers of GloVe 6B 50d's vector for "the", as in the Stanford file.
+GLOVE_THE = [0.418, 0.24968, -0.41242, 0.1217, 0.34527]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return text.load_sentences()
+
+
+def test_corpus_labels(corpus):
+    texts, labels = corpus
+    assert len(texts) == 10568 == len(labels)
+    assert labels.sum() == 5242  # positive: mean rating above 0
+    assert (labels == 0).sum() == 5326
+    assert texts[0].startswith("The Rock is destined to be the 21st Century's new")
+
+
+def test_split_is_fixed_stratified_and_complete(corpus):
+    _, labels = corpus
+    train, validation, test = text.stratified_split(labels)
+    again = text.stratified_split(labels)
+    for part, same in zip((train, validation, test), again):
+        np.testing.assert_array_equal(part, same)
+    assert (len(train), len(validation), len(test)) == (8455, 1056, 1057)
+    everything = np.concatenate([train, validation, test])
+    assert len(np.unique(everything)) == len(labels)  # disjoint and complete
+    for part in (train, validation, test):
+        assert abs(labels[part].mean() - labels.mean()) < 0.002
+    # Pinned so that a change of split (which would change every result) cannot pass unseen.
+    assert test[:5].tolist() == [9626, 4329, 8991, 3854, 2413]
+
+
+@pytest.fixture(scope="module")
+def tokenized():
+    return text.rotten_tomatoes(sequence_length=40, vocab_size=20000)
+
+
+def test_embedding_rows_are_glove_vectors(tokenized):
+    _, word_index, _ = tokenized
+    words = ["the", "movie", "qwzxvj"]
+    vectors = text.glove_package_vectors(words)
+    assert set(vectors) == {"the", "movie"}
+    word_index = dict(word_index, qwzxvj=len(word_index))
+    matrix = text.get_embedding_matrix(len(word_index), word_index, 50, vectors)
+    np.testing.assert_allclose(matrix[word_index["the"]][:5], GLOVE_THE, rtol=1e-6)
+    np.testing.assert_array_equal(matrix[word_index["movie"]], vectors["movie"])
+    assert not matrix[0].any()  # padding
+    assert not matrix[1].any()  # [UNK]
+    assert not matrix[word_index["qwzxvj"]].any()  # a word GloVe lacks
+    assert word_index[""] == 0 and word_index["[UNK]"] == 1
+
+
+def test_stanford_text_file(tmp_path):
+    path = tmp_path / "glove.3d.txt"
+    path.write_text("the 1 2 3\nfilm -1.5 0 2.25\nunused 9 9 9\n")
+    vectors = text.glove_text_vectors(str(path), ["the", "film", "missing"])
+    assert set(vectors) == {"the", "film"}
+    matrix = text.get_embedding_matrix(4, {"": 0, "[UNK]": 1, "film": 2, "the": 3}, 3, vectors)
+    np.testing.assert_array_equal(matrix, [[0, 0, 0], [0, 0, 0], [-1.5, 0, 2.25], [1, 2, 3]])
+
+
+def test_malformed_stanford_file_is_one_error(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("the 1 2 3\nfilm one two three\n")
+    with pytest.raises(cli.UserError, match=r"bad.txt, line 2: not a word followed by numbers"):
+        text.glove_text_vectors(str(path), ["the", "film"])
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_padding_is_masked(cell):
+    keras.utils.set_random_seed(3)
+    matrix = np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32)
+    model = text.build_model(cell, 20, matrix, hidden_units=4, dropout=0.0,
+                             learning_rate=0.001, trainable=False)
+    short = np.array([[5, 6, 7, 0, 0]])
+    long = np.array([[5, 6, 7, 0, 0, 0, 0, 0, 0, 0]])
+    np.testing.assert_allclose(model.predict(short, verbose=0), model.predict(long, verbose=0),
+                               rtol=1e-5)
+    other_padding_value = np.array([[5, 6, 7, 9, 9]])  # the same without masking would match
+    assert not np.allclose(model.predict(short, verbose=0),
+                           model.predict(other_padding_value, verbose=0))
+    assert model.layers[0].trainable is False
+
+
+def test_every_cell_in_smoke_mode(results_dir):
+    completed = run_script("lstm_gru_text.py", "--dry-run", "--results-dir", results_dir)
+    assert completed.returncode == 0, completed.stderr
+    parent = os.path.join(results_dir, "lstm_gru_text")
+    folders = sorted(os.listdir(parent))
+    assert len(folders) == 3
+    records = [read_record(os.path.join(parent, folder)) for folder in folders]
+    assert [record["hyperparameters"]["cell"] for record in records] == ["simple", "lstm", "gru"]
+    for record in records:
+        assert record["data"]["train_samples"] == 1024
+        assert record["embedding"]["dimensions"] == 50
+        assert 0.9 < record["embedding"]["coverage"] < 1.0
+        assert record["embedding"]["trainable"] is False
+        assert len(record["epochs"]) == 1 and "val_accuracy" in record["epochs"][0]
+    assert "Embedding: GloVe 6B 50d" in completed.stdout
+    assert completed.stdout.splitlines()[-4] == "Test accuracy, %"
+
+
+def test_a_cell_learns_sentiment(results_dir):
+    results = text.main(["--cell", "gru", "--epochs", "3", "--results-dir", results_dir])
+    assert results["gru"][0] > 70.0
+
+
+def test_imdb_without_network_is_one_error(monkeypatch, tmp_path):
+    def no_network(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    with pytest.raises(cli.UserError) as error:
+        text.main(["--dataset", "imdb", "--results-dir", str(tmp_path)])
+    assert str(error.value) == ("cannot download IMDB from Keras' server (it needs internet); "
+                                "the default --dataset rotten-tomatoes works offline")
+
+
+def test_damaged_corpus_is_one_error(tmp_path):
+    damaged = tmp_path / "corpus.tsv.gz"
+    damaged.write_bytes(open(text.CORPUS, "rb").read()[:20000])
+    with pytest.raises(cli.UserError) as error:
+        text.load_sentences(str(damaged))
+    assert str(error.value).startswith(f"corpus file {damaged} is unreadable (")
+
+
+def test_missing_embeddings_file_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        text.main(["--embeddings", str(tmp_path / "nope.txt"), "--results-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        f"error: argument --embeddings: no readable file at '{tmp_path / 'nope.txt'}'")
