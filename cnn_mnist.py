@@ -79,8 +79,10 @@ def main(argv=None):
     dropout = args.dropout
     model = build_model(input_shape, num_labels, filters, kernel_size, pool_size, dropout)
     model.summary()
-    # loss function for one-hot vector; accuracy is a good metric for classification tasks
-    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
+    # loss function for one-hot vector; accuracy is a good metric for classification tasks;
+    # the speed settings (--jit-compile, --steps-per-execution) change how fast, not what
+    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"],
+                  **cli.speed_settings(args))
     # train the network
     epoch_log = records.EpochLog()
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size, callbacks=[epoch_log])

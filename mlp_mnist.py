@@ -77,8 +77,10 @@ def main(argv=None):
     model = build_model(x_train.shape[1], num_labels, hidden_units, dropout, args.l2,
                         args.activation)
     model.summary()
-    # loss function for one-hot vector; accuracy is a good metric for classification tasks
-    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
+    # loss function for one-hot vector; accuracy is a good metric for classification tasks;
+    # the speed settings (--jit-compile, --steps-per-execution) change how fast, not what
+    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"],
+                  **cli.speed_settings(args))
     # train the network
     epoch_log = records.EpochLog()
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size, callbacks=[epoch_log])

@@ -85,8 +85,13 @@ def optimizer_name(text):
     return name
 
 
-def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
-    """The flags every training script shares, with that script's book defaults."""
+JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
+
+
+def training_parser(doc, *, epochs, batch_size, optimizer, dropout, jit_compile="auto",
+                    steps_per_execution=1):
+    """The flags every training script shares, with that script's book defaults, and the speed
+    settings chosen for it by benchmarks/epoch_time.py (they change how fast, not what)."""
     parser = new_parser(doc)
     parser.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
                         help="passes over the training set")
@@ -98,8 +103,20 @@ def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
                              "Adam and RMSprop: 0.001)")
     parser.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
                         help="dropout rate in [0, 1); 0 leaves the Dropout layers out")
+    parser.add_argument("--jit-compile", choices=list(JIT_COMPILE), default=jit_compile,
+                        help="compile each training step with XLA; auto: Keras decides (on a "
+                             "GPU, yes), as compile()'s jit_compile")
+    parser.add_argument("--steps-per-execution", type=positive_int, default=steps_per_execution,
+                        metavar="N", help="training steps run per call into the backend, as "
+                                          "compile()'s steps_per_execution")
     add_common_arguments(parser)
     return parser
+
+
+def speed_settings(args):
+    """compile()'s keyword arguments for the speed flags."""
+    return {"jit_compile": JIT_COMPILE[args.jit_compile],
+            "steps_per_execution": args.steps_per_execution}
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

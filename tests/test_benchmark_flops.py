@@ -1,0 +1,42 @@
+"""The benchmark's FLOP count, checked against the arithmetic written out by hand."""
+import os
+import sys
+
+import cnn_mnist
+import mlp_mnist
+import rnn_mnist
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import epoch_time  # noqa: E402
+
+
+def test_mlp_listing():
+    model = mlp_mnist.build_model(784, 10, [256, 256], 0.45, 0.0, "relu")
+    forward = 2 * (784 * 256 + 256 * 256 + 256 * 10)
+    input_gradients = 2 * (256 * 256 + 256 * 10)  # none for the first layer
+    assert epoch_time.training_flops_per_sample(model) == 2 * forward + input_gradients
+    assert epoch_time.training_flops_per_sample(model) * 60000 == 72_683_520_000
+
+
+def test_cnn_listing():
+    model = cnn_mnist.build_model((28, 28, 1), 10, 64, 3, 2, 0.2)
+    conv = [2 * 9 * 1 * 64 * 26 * 26, 2 * 9 * 64 * 64 * 11 * 11, 2 * 9 * 64 * 64 * 3 * 3]
+    dense = 2 * 576 * 10
+    forward = sum(conv) + dense
+    assert epoch_time.training_flops_per_sample(model) == 2 * forward + sum(conv[1:]) + dense
+
+
+def test_rnn_listing_counts_backpropagation_through_time():
+    model = rnn_mnist.build_model((28, 28), 10, 256, 0.2, "simple")
+    recurrent = 2 * 28 * 256 * 256
+    forward = 2 * 28 * 28 * 256 + recurrent + 2 * 256 * 10
+    expected = 2 * forward + recurrent + 2 * 256 * 10
+    assert epoch_time.training_flops_per_sample(model) == expected
+
+
+def test_lstm_has_four_gates():
+    simple = epoch_time.training_flops_per_sample(rnn_mnist.build_model((28, 28), 10, 64, 0, "simple"))
+    lstm = epoch_time.training_flops_per_sample(rnn_mnist.build_model((28, 28), 10, 64, 0, "lstm"))
+    dense = 3 * 2 * 64 * 10  # the Dense layer: forward, weight and input gradients
+    assert lstm - dense == 4 * (simple - dense)
