@@ -18,7 +18,9 @@ from keras import layers
 
 
 def build_parser():
-    parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2)
+    # steps_per_execution=16 halves a CPU epoch and shortens a GPU one (results/BENCHMARKS.md)
+    parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2,
+                                 steps_per_execution=16)
     parser.add_argument("--filters", type=cli.positive_int, default=64, metavar="N",
                         help="filters in each of the three Conv2D layers")
     parser.add_argument("--kernel-size", type=cli.positive_int, default=3, metavar="N",

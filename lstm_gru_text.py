@@ -69,7 +69,7 @@ def build_parser():
                              f"50-d GloVe 6B from the PyPI package {GLOVE_REQUIREMENT}")
     parser.add_argument("--trainable-embedding", action="store_true",
                         help="let training change the embedding (the notes freeze it)")
-    parser.add_argument("--seeds", type=seed_list, default=None, metavar="N,N",
+    parser.add_argument("--seeds", type=cli.seed_list, default=None, metavar="N,N",
                         help="run once per seed (e.g. 1,2,3) and print mean and spread; "
                              "overrides --seed")
     cli.add_common_arguments(parser)
@@ -87,13 +87,6 @@ def readable_file(path):
     if not os.path.isfile(path) or not os.access(path, os.R_OK):
         raise argparse.ArgumentTypeError(f"no readable file at {path!r}")
     return path
-
-
-def seed_list(text):
-    try:
-        return [cli.non_negative_int(part) for part in text.split(",")]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected seeds >= 0 like 1,2,3, got {text!r}") from None
 
 
 # --- data -------------------------------------------------------------------------------------

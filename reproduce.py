@@ -165,7 +165,7 @@ def main(argv=None):
                         help="only this table (repeat for several); default all three")
     parser.add_argument("--rows", type=row_numbers, default=None, metavar="N,N",
                         help="only these row numbers within the selected tables, e.g. 3,5")
-    parser.add_argument("--seeds", type=seed_list, default="1", metavar="N,N",
+    parser.add_argument("--seeds", type=cli.seed_list, default="1", metavar="N,N",
                         help="seeds to run each row with, e.g. 1,2,3")
     parser.add_argument("--quick", action="store_true",
                         help="smoke mode: every run with --dry-run, into <results-dir>/tables-quick")
@@ -290,14 +290,6 @@ def row_numbers(text):
     if min(numbers) < 1:
         raise argparse.ArgumentTypeError(f"row numbers start at 1, got {text!r}")
     return numbers
-
-
-def seed_list(text):
-    try:
-        return [cli.non_negative_int(part) for part in text.split(",")]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"expected seeds >= 0 like 1,2,3, got {text!r}") from None
 
 
 def summarize(rows, runs_dir):

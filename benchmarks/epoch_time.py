@@ -14,7 +14,6 @@ counted from the model's layers, whose ratio is the lower bound. Writes results/
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -185,12 +184,15 @@ def main():
 
 
 def write_report(path, rows, rate, samples, quick):
+    from companion import records
+
     by_key = {(row["model"], row["mode"]): row for row in rows}
     first = rows[0]
     lines = [
         "# Seconds per epoch: the book's way, this project's default, and the bound", "",
         f"Made by `python benchmarks/epoch_time.py{' --quick' if quick else ''}` on "
-        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: {cpu_description()}, "
+        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: {records.cpu_name()}, "
+        f"{os.cpu_count()} cores, "
         f"Keras backend {first['backend']} on {', '.join(first['devices'])}; "
         f"{samples:,} samples an epoch, batch 128; median of the epochs after a warm-up epoch, "
         "each configuration in a fresh process.", "",
@@ -226,16 +228,6 @@ def settings_text(settings):
     if isinstance(settings, str):
         return settings
     return ", ".join(f"{key}={value}" for key, value in settings.items())
-
-
-def cpu_description():
-    try:
-        with open("/proc/cpuinfo") as f:
-            name = next(line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name"))
-    except (OSError, StopIteration):
-        name = platform.processor() or platform.machine()
-    return f"{name}, {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

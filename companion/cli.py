@@ -42,6 +42,14 @@ def non_negative_int(text):
     return value
 
 
+def seed_list(text):
+    """'1,2,3' -> [1, 2, 3]."""
+    try:
+        return [non_negative_int(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected seeds >= 0 like 1,2,3, got {text!r}") from None
+
+
 def _float(text):
     try:
         value = float(text)

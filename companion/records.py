@@ -39,18 +39,20 @@ GRAPHVIZ_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macO
 class Run:
     """One run: started when the script starts, written in one go by `write()` at its end."""
 
-    def __init__(self, script, args):
+    def __init__(self, script, args, folder=None):
+        """`folder`: the run's parent folder under --results-dir; the script's name by default."""
         self.script = os.path.basename(script)
         self.args = args
         self.started = datetime.now(timezone.utc)
         self.command = " ".join(shlex.quote(part) for part in ["python", self.script, *sys.argv[1:]])
-        self.parent = os.path.join(args.results_dir, os.path.splitext(self.script)[0])
+        self.parent = os.path.join(args.results_dir, folder or os.path.splitext(self.script)[0])
         self.environment = environment()
         print(f"Keras {keras.__version__}, {self.environment['keras_backend']} backend, "
               f"devices: {', '.join(self.environment['devices']) or 'unknown'}")
 
-    def write(self, figures, model=None, **fields):
-        """Write the figures, the model diagram and record.json; return the run's folder.
+    def write(self, figures, model=None, texts=None, **fields):
+        """Write the figures, the texts ({filename: str}), the model diagram and record.json;
+        return the run's folder.
 
         Everything goes to a hidden staging folder first, renamed into place once complete.
         """
@@ -64,6 +66,10 @@ class Run:
             for filename, figure in figures.items():
                 figure.savefig(os.path.join(staging, filename), dpi=100, bbox_inches="tight")
                 plt.close(figure)
+                files[os.path.splitext(filename)[0]] = filename
+            for filename, text in (texts or {}).items():
+                with open(os.path.join(staging, filename), "w") as f:
+                    f.write(text)
                 files[os.path.splitext(filename)[0]] = filename
             if model is not None and save_model_diagram(model, os.path.join(staging, "model.png")):
                 files["model"] = "model.png"
