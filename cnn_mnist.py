@@ -18,7 +18,8 @@ from keras import layers
 
 
 def build_parser():
-    # steps_per_execution=16 halves a CPU epoch and shortens a GPU one (results/BENCHMARKS.md)
+    # steps_per_execution=16: same results, a shorter epoch on a GPU (results/gpu/h100-jax.md);
+    # no measurable change on a 2-core CPU (results/BENCHMARKS.md)
     parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2,
                                  steps_per_execution=16)
     parser.add_argument("--filters", type=cli.positive_int, default=64, metavar="N",

@@ -22,7 +22,8 @@ CELLS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 
 def build_parser():
-    # steps_per_execution=16: a little faster on a CPU, more on a GPU (results/BENCHMARKS.md)
+    # steps_per_execution=16: same results, a shorter epoch on a GPU (results/gpu/h100-jax.md)
+    # and on a 2-core CPU (results/BENCHMARKS.md)
     parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="sgd", dropout=0.2,
                                  steps_per_execution=16)
     parser.add_argument("--units", type=cli.positive_int, default=256, metavar="N",
