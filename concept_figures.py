@@ -162,16 +162,18 @@ def convolution_figures(digit):
     kernel = CLASSIC_KERNELS["edge detection 2"]
     digit_figure, axes = plt.subplots(1, 3, figsize=(12, 4.4))
     feature_map = keras_convolution(digit, kernel)
-    row = 12
-    for axis, column, label in [(axes[0], 8, "t_n"), (axes[1], 9, "t_n+1")]:
+    # show the kernel where it responds most, on the stroke, and one pixel to the right
+    row, first = np.unravel_index(np.argmax(np.abs(feature_map[:, :-1])),
+                                  feature_map[:, :-1].shape)
+    for axis, column, label in [(axes[0], first, "t_n"), (axes[1], first + 1, "t_n+1")]:
         axis.imshow(digit, cmap="gray")
         axis.add_patch(plt.Rectangle((column - 0.5, row - 0.5), 3, 3, fill=False,
                                      edgecolor="tab:orange", linewidth=2))
         value = float((digit[row:row + 3, column:column + 3] * kernel).sum())
-        axis.set_title(f"{label}: kernel at ({row},{column}) -> {value:g}")
+        axis.set_title(f"{label}: kernel at ({row},{column}) -> {value:.3g}")
         axis.axis("off")
     axes[2].imshow(feature_map, cmap="gray")
-    axes[2].add_patch(plt.Rectangle((8 - 0.5, row - 0.5), 2, 1, fill=False,
+    axes[2].add_patch(plt.Rectangle((first - 0.5, row - 0.5), 2, 1, fill=False,
                                     edgecolor="tab:orange", linewidth=2))
     axes[2].set_title(f"feature map {feature_map.shape[0]}x{feature_map.shape[1]}")
     axes[2].axis("off")
@@ -187,7 +189,8 @@ def convolution_figures(digit):
 # --- 3. classic kernels -----------------------------------------------------------------------
 
 def kernels_figure(digit):
-    figure, axes = plt.subplots(2, len(CLASSIC_KERNELS), figsize=(2.6 * len(CLASSIC_KERNELS), 5.6))
+    figure, axes = plt.subplots(2, len(CLASSIC_KERNELS), figsize=(2.6 * len(CLASSIC_KERNELS), 4.4),
+                                gridspec_kw={"height_ratios": [1, 2.2]})
     for column, (name, kernel) in enumerate(CLASSIC_KERNELS.items()):
         text = "\n".join(" ".join(f"{value:>5.2g}" for value in row) for row in kernel)
         axes[0, column].text(0.5, 0.5, text, ha="center", va="center", family="monospace",
