@@ -367,10 +367,12 @@ def write_report(rows, runs_dir, report_path, quick):
                                                      for seed, reason in s["failures"])
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-        notes = [(s["row"]["row"], findings[s["row"]["id"]]) for s in table_rows
-                 if s["row"]["id"] in findings]
+        ids = {s["row"]["id"]: s["row"]["row"] for s in table_rows}
+        notes = [(", ".join(str(ids[row]) for row in finding["rows"] if row in ids),
+                  finding["finding"]) for finding in findings
+                 if any(row in ids for row in finding["rows"])]
         if notes:
-            lines += ["Findings:", ""] + [f"- Row {number}: {text}" for number, text in notes] + [""]
+            lines += ["Findings:", ""] + [f"- Rows {rows}: {text}" for rows, text in notes] + [""]
     measured = [s for s in summaries if s["seeds"]]
     if measured:
         figure_path = os.path.splitext(report_path)[0] + ".png"
@@ -387,11 +389,11 @@ def write_report(rows, runs_dir, report_path, quick):
 
 
 def read_findings(report_path):
-    """Per-row explanations written by hand in tables-findings.json beside the report:
-    {"mlp-03": "why row 3 differs", ...}."""
+    """Explanations written by hand in tables-findings.json beside the report:
+    [{"rows": ["mlp-02", "mlp-03"], "finding": "why they differ"}, ...]."""
     path = os.path.join(os.path.dirname(report_path) or ".", "tables-findings.json")
     if not os.path.exists(path):
-        return {}
+        return []
     with open(path) as f:
         return json.load(f)
 
