@@ -11,18 +11,19 @@ a new run never overwrites an earlier one (each gets a folder of its own).
         misclassified.png  25 misclassified test digits
         model.png          keras.utils.plot_model diagram (when Graphviz is installed)
 """
+import contextlib
+import importlib
+import importlib.util
 import json
 import os
 import platform
 import shlex
-import signal
 import shutil
+import signal
 import sys
+import threading
 import time
 from datetime import datetime, timezone
-
-import importlib
-import importlib.util
 
 import keras
 import matplotlib
@@ -80,8 +81,8 @@ class Run:
                 f.write("\n")
             final = rename_to_unused(staging, os.path.join(self.parent, name))
         except BaseException:  # Ctrl-C included: leave no half-written run behind
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop this
-            shutil.rmtree(staging, ignore_errors=True)
+            with second_ctrl_c_ignored():
+                shutil.rmtree(staging, ignore_errors=True)
             raise
         print(f"Results: {final}")
         return final
@@ -101,6 +102,19 @@ class Run:
             **fields,
             "files": files,
         }
+
+
+@contextlib.contextmanager
+def second_ctrl_c_ignored():
+    """Ignore Ctrl-C inside the block (only the main thread can), then restore its handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def remove_abandoned_staging(parent):

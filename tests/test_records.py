@@ -2,6 +2,7 @@
 import argparse
 import os
 import shutil
+import signal
 import sys
 
 import keras
@@ -13,12 +14,22 @@ from companion import cli, records
 from conftest import read_record
 
 
-def test_runs_in_the_same_second_get_their_own_folders(results_dir, capsys):
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
+    args = argparse.Namespace(results_dir=str(tmp_path), seed=1, dry_run=True)
+    first_run = records.Run("mnist_samples.py", args)
+    second_run = records.Run("mnist_samples.py", argparse.Namespace(**{**vars(args), "seed": 2}))
+    second_run.started = first_run.started  # the same second: the same folder name
+    first = first_run.write({"a.png": plt.figure()}, note="first")
+    second = second_run.write({"a.png": plt.figure()}, note="second")
+    assert second == first + "-2"
+    assert read_record(first)["note"] == "first" and read_record(first)["seed"] == 1
+    assert read_record(second)["note"] == "second" and read_record(second)["seed"] == 2
+
+
+def test_script_runs_never_overwrite(results_dir):
     first = mnist_samples.main(["--results-dir", results_dir, "--dry-run", "--seed", "1"])
     second = mnist_samples.main(["--results-dir", results_dir, "--dry-run", "--seed", "2"])
     assert first != second
-    assert os.path.basename(second).startswith(os.path.basename(first)[:15])
-    assert read_record(first)["seed"] == 1 and read_record(second)["seed"] == 2
     assert read_record(first)["sample_indexes"] != read_record(second)["sample_indexes"]
 
 
@@ -38,6 +49,8 @@ def test_interrupted_write_leaves_nothing_behind(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run.write({"curves.png": good, "confusion.png": InterruptingFigure()}, test_accuracy=0.5)
     assert os.listdir(tmp_path / "mlp_mnist") == []
+    # Ctrl-C works again afterwards (a process started now would otherwise inherit "ignore")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_staging_of_a_killed_run_is_cleared_by_the_next(tmp_path):
