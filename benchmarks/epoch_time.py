@@ -101,11 +101,10 @@ def worker(model_name, mode, epochs, samples):
     """Train the listing for `epochs` epochs on `samples` digits; print one JSON line."""
     import resource
 
-    import keras
-    import numpy as np
-
-    import companion
+    import companion  # first: imports Keras quietly
     from companion import cli, mnist, records
+
+    import keras
 
     script = __import__(MODELS[model_name])
     parser = script.build_parser()
