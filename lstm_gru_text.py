@@ -249,21 +249,17 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding)
               validation_data=(x_val, y_val), callbacks=[epoch_log])
     loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size)
     print(f"\n{cell} test accuracy: {100.0 * acc:.1f}%")
-    if epoch_log.diverged_at_epoch is not None:
-        print(f"warning: training {epoch_log.status}")
     predicted = (model.predict(x_test, verbose=0)[:, 0] > 0.5).astype(np.int64)
     wrong = np.flatnonzero(predicted != y_test)[:10]
     folder = run.write(
         {"curves.png": records.plot_curves(epoch_log.epochs, records.finite_or_none(acc))},
-        model=model, status=epoch_log.status,
+        model=model,
         data={"dataset": args.dataset, "train_samples": len(y_train),
               "validation_samples": len(y_val), "test_samples": len(y_test),
               "split_seed": SPLIT_SEED, "positive_share_test": float(y_test.mean())},
-        embedding=embedding, parameters=int(model.count_params()),
-        epochs=epoch_log.epochs, train_accuracy=epoch_log.epochs[-1]["accuracy"],
+        embedding=embedding,
+        **records.training_fields(model, epoch_log, loss, acc),
         validation_accuracy=epoch_log.epochs[-1].get("val_accuracy"),
-        test_accuracy=records.finite_or_none(acc), test_loss=records.finite_or_none(loss),
-        seconds_per_epoch=float(np.median([entry["seconds"] for entry in epoch_log.epochs])),
         misclassified_test_examples=[
             {"text": str(test_texts[i]), "label": int(y_test[i])} for i in wrong
         ] if test_texts is not None else [],

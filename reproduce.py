@@ -107,12 +107,13 @@ def failure(runs_dir, row, seed):
     return None
 
 
-def write_json_atomically(path, data):
-    folder = os.path.dirname(path)
+def write_atomically(path, text):
+    """Write `text` to `path` through a temporary file beside it, so a stop leaves the old file
+    or the new one, never half of one."""
+    folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
+        f.write(text)
     os.replace(f.name, path)
 
 
@@ -236,9 +237,10 @@ def run_all(rows, seeds, runs_dir, report_path, args):
             print(f"{label}: test accuracy {100 * record['test_accuracy']:.2f}% "
                   f"(book {row['test']:.2f}%), {minutes:.1f} min")
         else:
-            write_json_atomically(os.path.join(row_dir(runs_dir, row, seed), "failed.json"),
-                                  {"row": row["id"], "seed": seed, "reason": reason,
-                                   "when": datetime.now().isoformat(timespec="seconds")})
+            failed = {"row": row["id"], "seed": seed, "reason": reason,
+                      "when": datetime.now().isoformat(timespec="seconds")}
+            write_atomically(os.path.join(row_dir(runs_dir, row, seed), "failed.json"),
+                             json.dumps(failed, indent=2) + "\n")
             print(f"{label}: FAILED: {reason}")
         write_report(read_book_rows(args.book_table), runs_dir, report_path, args.quick)
 
@@ -381,11 +383,7 @@ def write_report(rows, runs_dir, report_path, quick):
         lines += [f"{within} of {len(measured)} measured rows are within {TOLERANCE} points of "
                   f"the book's test accuracy.", "",
                   f"![Book vs measured test accuracy]({os.path.basename(figure_path)})", ""]
-    folder = os.path.dirname(report_path) or "."
-    os.makedirs(folder, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as f:
-        f.write("\n".join(lines))
-    os.replace(f.name, report_path)
+    write_atomically(report_path, "\n".join(lines))
 
 
 def read_findings(report_path):

@@ -217,6 +217,7 @@ class EpochLog(keras.callbacks.Callback):
         if entry.get("loss") is None and self.diverged_at_epoch is None:
             self.diverged_at_epoch = epoch + 1
             self.model.stop_training = True
+            print(f"\nwarning: training {self.status}")  # the progress bar has not ended its line
 
     @property
     def status(self):
@@ -242,27 +243,32 @@ def save_classifier_results(run, model, epoch_log, x_test, y_test, test_loss, te
     side = int(round(np.sqrt(x_test[0].size)))
     images_test = np.reshape(x_test, [-1, side, side])
     confusion = confusion_matrix(actual, predicted, y_test.shape[1])
-    seconds = [entry["seconds"] for entry in epoch_log.epochs]
-    if epoch_log.diverged_at_epoch is not None:
-        print(f"warning: training {epoch_log.status}")
     return run.write(
         {"curves.png": plot_curves(epoch_log.epochs, test_accuracy),
          "confusion.png": plot_confusion(confusion),
          "misclassified.png": plot_misclassified(images_test, actual, predicted)},
         model=model,
-        status=epoch_log.status,
         data={"source": data_source, "train_samples": int(train_samples),
               "test_samples": int(len(actual))},
-        parameters=int(model.count_params()),
-        epochs=epoch_log.epochs,
-        train_accuracy=epoch_log.epochs[-1]["accuracy"],
-        train_loss=epoch_log.epochs[-1]["loss"],
-        test_accuracy=finite_or_none(test_accuracy),
-        test_loss=finite_or_none(test_loss),
-        seconds_per_epoch=float(np.median(seconds)),
-        seconds_training=float(np.sum(seconds)),
+        **training_fields(model, epoch_log, test_loss, test_accuracy),
         confusion_matrix=confusion.tolist(),
     )
+
+
+def training_fields(model, epoch_log, test_loss, test_accuracy):
+    """The record's fields that every trained model has: status, size, history, scores, time."""
+    seconds = [entry["seconds"] for entry in epoch_log.epochs]
+    return {
+        "status": epoch_log.status,
+        "parameters": int(model.count_params()),
+        "epochs": epoch_log.epochs,
+        "train_accuracy": epoch_log.epochs[-1]["accuracy"],
+        "train_loss": epoch_log.epochs[-1]["loss"],
+        "test_accuracy": finite_or_none(test_accuracy),
+        "test_loss": finite_or_none(test_loss),
+        "seconds_per_epoch": float(np.median(seconds)),
+        "seconds_training": float(np.sum(seconds)),
+    }
 
 
 def confusion_matrix(actual, predicted, num_labels):
