@@ -15,8 +15,7 @@ defaults, LSTM and GRU reach 78.8% and 78.4% test accuracy and SimpleRNN 71.4% (
     python lstm_gru_text.py --dry-run                # smoke test: a slice, one epoch
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-import companion  # isort: skip
-from companion import cli, download, records  # isort: skip
+from companion import cli, distribute, download, records  # isort: skip
 
 import argparse
 import csv
@@ -72,6 +71,7 @@ def build_parser():
     parser.add_argument("--seeds", type=cli.seed_list, default=None, metavar="N,N",
                         help="run once per seed (e.g. 1,2,3) and print mean and spread; "
                              "overrides --seed")
+    cli.add_distribute_arguments(parser)
     cli.add_common_arguments(parser)
     return parser
 
@@ -234,9 +234,10 @@ def build_model(cell, vocab_size, embedding_matrix, hidden_units, dropout, learn
 
 # --- one run ----------------------------------------------------------------------------------
 
-def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding):
+def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding, distribution):
     # the record's hyper-parameters are this run's: one cell, one seed
-    run = records.Run(__file__, argparse.Namespace(**{**vars(args), "cell": cell, "seed": seed}))
+    run = records.Run(__file__, argparse.Namespace(**{**vars(args), "cell": cell, "seed": seed}),
+                      distribution=distribution)
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = splits
     vocab_size = embedding_matrix.shape[0]
@@ -269,7 +270,9 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding)
 
 def main(argv=None):
     args = cli.parse(build_parser(), argv)
-    companion.devices()  # starts the backend's runtime, its notices held back, before the tokenizer
+    # --distribute: one device unless asked for more; this also starts the backend's runtime,
+    # its notices held back, before the tokenizer
+    distribution = distribute.use(args)
     cells = list(CELLS) if args.cell == "all" else [args.cell]
     seeds = args.seeds or [args.seed]
     loader = rotten_tomatoes if args.dataset == "rotten-tomatoes" else imdb
@@ -300,7 +303,7 @@ def main(argv=None):
     for seed in seeds:
         for cell in cells:
             _, acc = train_one(cell, seed, args, splits, test_texts, embedding_matrix,
-                               embedding)
+                               embedding, distribution)
             results.setdefault(cell, []).append(100.0 * acc)
     print("\nTest accuracy, %" + (f" over seeds {','.join(map(str, seeds))}"
                                   if len(seeds) > 1 else ""))

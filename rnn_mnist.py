@@ -12,7 +12,7 @@ as the chapter's notes show.
     python rnn_mnist.py --dry-run                        # smoke test: a slice of MNIST, one epoch
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, mnist, records  # isort: skip
+from companion import cli, distribute, mnist, records  # isort: skip
 
 import keras
 import numpy as np
@@ -55,7 +55,9 @@ def build_model(input_shape, num_labels, units, dropout, cell):
 
 def main(argv=None):
     args = cli.parse(build_parser(), argv)
-    run = records.Run(__file__, args)
+    # --distribute: one device unless asked for more; set up before the model is built
+    distribution = distribute.use(args)
+    run = records.Run(__file__, args, distribution=distribution)
     keras.utils.set_random_seed(args.seed)
     # load mnist dataset
     (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)

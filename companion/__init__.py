@@ -18,8 +18,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @contextlib.contextmanager
-def native_stderr_held_back():
-    """Send file descriptor 2 to a temporary file; replay it if the block raises.
+def native_stderr_held_back(dropped_for=()):
+    """Send file descriptor 2 to a temporary file; replay it if the block raises, unless the
+    exception is one of `dropped_for` (errors that explain themselves in one line).
 
     With COMPANION_VERBOSE=1 set, nothing is held back.
     """
@@ -32,10 +33,11 @@ def native_stderr_held_back():
         os.dup2(held.fileno(), 2)
         try:
             yield
-        except BaseException:
+        except BaseException as error:
             os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
+            if not isinstance(error, dropped_for):
+                held.seek(0)
+                sys.stderr.write(held.read().decode(errors="replace"))
             raise
         finally:
             os.dup2(saved, 2)

@@ -8,6 +8,8 @@ import os
 import sys
 import tempfile
 
+import keras
+
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 
 
@@ -117,8 +119,37 @@ def training_parser(doc, *, epochs, batch_size, optimizer, dropout, jit_compile=
     parser.add_argument("--steps-per-execution", type=positive_int, default=steps_per_execution,
                         metavar="N", help="training steps run per call into the backend, as "
                                           "compile()'s steps_per_execution")
+    add_distribute_arguments(parser)
     add_common_arguments(parser)
     return parser
+
+
+DISTRIBUTE = ("none", "mirrored", "tpu", "multi-worker")
+
+
+def add_distribute_arguments(parser):
+    """--distribute and --cpu-devices (companion/distribute.py does the work)."""
+    parser.add_argument("--distribute", choices=DISTRIBUTE, default="none",
+                        help="none: one device (a GPU if present); mirrored: every local GPU; "
+                             "tpu: the TPU's cores; multi-worker: the machines in TF_CONFIG. "
+                             "--batch-size stays the global batch")
+    parser.add_argument("--cpu-devices", type=positive_int, default=1, metavar="N",
+                        help="split the CPU into N logical devices for --distribute mirrored on "
+                             "a machine without GPUs (TensorFlow backend)")
+
+
+def distribute_problem(args, backend):
+    """Why --distribute/--cpu-devices cannot work as given, or None."""
+    if args.cpu_devices > 1 and args.distribute != "mirrored":
+        return "argument --cpu-devices: only --distribute mirrored uses several CPU devices"
+    if args.cpu_devices > 1 and backend != "tensorflow":
+        return (f"argument --cpu-devices: splitting the CPU needs the tensorflow backend "
+                f"(KERAS_BACKEND is {backend})")
+    supported = {"tensorflow": DISTRIBUTE, "jax": ("none", "mirrored", "tpu")}.get(backend, ("none",))
+    if args.distribute not in supported:
+        return (f"argument --distribute: {args.distribute} is not available on the {backend} "
+                f"backend (choose from {', '.join(supported)}, or KERAS_BACKEND=tensorflow)")
+    return None
 
 
 def speed_settings(args):
@@ -160,6 +191,10 @@ def parse(parser, argv=None):
     problem = results_dir_problem(args.results_dir)
     if problem:
         parser.error(f"argument --results-dir: {problem}")
+    if hasattr(args, "distribute"):
+        problem = distribute_problem(args, keras.backend.backend())
+        if problem:
+            parser.error(problem)
     return args
 
 

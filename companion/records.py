@@ -40,23 +40,35 @@ GRAPHVIZ_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macO
 class Run:
     """One run: started when the script starts, written in one go by `write()` at its end."""
 
-    def __init__(self, script, args, folder=None):
-        """`folder`: the run's parent folder under --results-dir; the script's name by default."""
+    def __init__(self, script, args, folder=None, distribution=None):
+        """`folder`: the run's parent folder under --results-dir; the script's name by default.
+        `distribution`: what distribute.use() set up; None for a run on Keras' default device."""
         self.script = os.path.basename(script)
         self.args = args
         self.started = datetime.now(timezone.utc)
         self.command = " ".join(shlex.quote(part) for part in ["python", self.script, *sys.argv[1:]])
         self.parent = os.path.join(args.results_dir, folder or os.path.splitext(self.script)[0])
-        self.environment = environment()
+        self.distribution = distribution
+        self.environment = environment(distribution.devices if distribution else None)
+        spread = ""
+        if distribution and distribution.name != "none":
+            spread = (f" ({distribution.name}: {distribution.replicas} "
+                      f"replica{'s' if distribution.replicas > 1 else ''}"
+                      + (f", worker {distribution.worker_index} of {distribution.workers}"
+                         if distribution.workers > 1 else "") + ")")
         print(f"Keras {keras.__version__}, {self.environment['keras_backend']} backend, "
-              f"devices: {', '.join(self.environment['devices']) or 'unknown'}")
+              f"devices: {', '.join(self.environment['devices']) or 'unknown'}{spread}")
 
     def write(self, figures, model=None, texts=None, **fields):
         """Write the figures, the texts ({filename: str}), the model diagram and record.json;
         return the run's folder.
 
         Everything goes to a hidden staging folder first, renamed into place once complete.
+        In multi-worker training only worker 0 writes; the others return None.
         """
+        if self.distribution and not self.distribution.writes_results:
+            print(f"Results: written by worker 0 (this is worker {self.distribution.worker_index})")
+            return None
         os.makedirs(self.parent, exist_ok=True)
         remove_abandoned_staging(self.parent)
         name = self.started.strftime("%Y%m%d-%H%M%S")
@@ -99,6 +111,7 @@ class Run:
             "started": self.started.isoformat(timespec="seconds"),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **self.environment,
+            **({"distribution": self.distribution.record()} if self.distribution else {}),
             **fields,
             "files": files,
         }
@@ -180,14 +193,14 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
-def environment():
-    """Backend, devices and library versions, for the record."""
+def environment(devices=None):
+    """Backend, devices (those given, or the ones Keras picks) and library versions."""
     backend = keras.backend.backend()
     versions = {"python": platform.python_version(), "keras": keras.__version__,
                 "numpy": np.__version__, backend: importlib.import_module(backend).__version__}
     return {
         "keras_backend": backend,
-        "devices": companion.devices(),
+        "devices": companion.devices() if devices is None else devices,
         "machine": {"platform": platform.platform(), "processor": cpu_name(),
                     "cpu_count": os.cpu_count()},
         "versions": versions,

@@ -1,0 +1,189 @@
+"""--distribute: the same script on one device, all local GPUs, a TPU or several machines.
+
+    none          the single device Keras picks (a GPU if there is one): the listing as printed
+    mirrored      data parallel over every local GPU; without GPUs, over the CPU split into
+                  --cpu-devices logical devices (a way to try it on a laptop)
+    tpu           data parallel over the cores of the TPU the cluster resolver finds
+    multi-worker  data parallel over the machines that TF_CONFIG lists, one process on each
+
+Only the engines Keras already has are used. TensorFlow backend: tf.distribute's
+MirroredStrategy, TPUStrategy and MultiWorkerMirroredStrategy, made the current strategy with
+tf.distribute.experimental_set_strategy, so the listing's own lines build and compile the model
+under it unchanged. JAX backend: keras.distribution.DataParallel over the local devices
+(mirrored, tpu). multi-worker needs TensorFlow; PyTorch has none of the four but `none`.
+
+--batch-size is the GLOBAL batch, as in model.fit under a strategy: 128 means 64 samples on each
+of two replicas, whose gradients are averaged into one update. The number of updates per epoch,
+the learning rate and so the listing's optimisation are unchanged by --distribute.
+"""
+import json
+import os
+from dataclasses import dataclass, field
+
+import keras
+
+import companion
+from companion import cli
+
+TF_CONFIG_EXAMPLE = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                     '"task": {"type": "worker", "index": 0}}\'')
+
+
+@dataclass
+class Distribution:
+    """What --distribute set up: the record's "distribution" and who writes the results."""
+    name: str
+    devices: list
+    replicas: int = 1
+    worker_index: int = 0
+    workers: int = 1
+    engine: str = "Keras' default device placement"
+    strategy: object = field(default=None, repr=False)
+
+    @property
+    def writes_results(self):
+        """In multi-worker training every worker trains; only worker 0 (the chief) writes."""
+        return self.worker_index == 0
+
+    def record(self):
+        return {"distribute": self.name, "engine": self.engine, "replicas": self.replicas,
+                "workers": self.workers, "worker_index": self.worker_index,
+                "devices": self.devices}
+
+
+def use(args):
+    """Set up args.distribute before any model is built; return the Distribution.
+
+    Call it before anything starts the backend's runtime (records.Run, companion.devices()):
+    splitting the CPU into logical devices is only possible before.
+    """
+    backend = keras.backend.backend()
+    steps_per_execution = getattr(args, "steps_per_execution", 1)
+    if backend == "tensorflow" and args.distribute != "none" and steps_per_execution > 1:
+        # the record keeps the value actually used
+        print(f"note: --steps-per-execution {args.steps_per_execution} -> 1: Keras "
+              f"{keras.__version__} fails with more than one step per execution under "
+              f"tf.distribute (keras-team/keras#19246)")
+        args.steps_per_execution = 1
+    with companion.native_stderr_held_back(dropped_for=cli.UserError):
+        if backend == "tensorflow":
+            return _tensorflow(args.distribute, args.cpu_devices)
+        if backend == "jax":
+            return _jax(args.distribute)
+        return Distribution(args.distribute, companion.devices())
+
+
+def _tensorflow(name, cpu_devices):
+    import tensorflow as tf
+
+    if cpu_devices > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+    if name == "none":
+        return Distribution(name, companion.devices())
+    workers, worker_index = [None], 0
+    if name == "mirrored":
+        local = (tf.config.list_logical_devices("GPU")
+                 or tf.config.list_logical_devices("CPU"))
+        strategy = tf.distribute.MirroredStrategy([device.name for device in local])
+        _warn_if_alone(_device_names(local))
+    elif name == "tpu":
+        strategy = tf.distribute.TPUStrategy(_tpu_resolver(tf))
+    else:  # multi-worker
+        workers, worker_index = _tf_config()  # one line, not a hang, when missing or malformed
+        strategy = _multi_worker_strategy()
+    tf.distribute.experimental_set_strategy(strategy)
+    return Distribution(name, _device_names(strategy.extended.worker_devices),
+                        replicas=strategy.num_replicas_in_sync, worker_index=worker_index,
+                        workers=len(workers), engine=f"tf.distribute.{_strategy_name(strategy)}",
+                        strategy=strategy)
+
+
+def _strategy_name(strategy):
+    """The public tf.distribute class a strategy is, e.g. 'MirroredStrategy'."""
+    return type(strategy).__name__.lstrip("_")
+
+
+def _tpu_resolver(tf):
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except Exception as error:  # ValueError, NotFoundError, ...: the resolver's reasons vary
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise cli.UserError(f"--distribute tpu: no TPU found ({reason}); run on a Cloud TPU VM, "
+                            f"or set TPU_NAME to the TPU's name") from None
+    return resolver
+
+
+def _tf_config():
+    """TF_CONFIG's worker addresses and this process's index, checked."""
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise cli.UserError("--distribute multi-worker needs TF_CONFIG, which lists the workers "
+                            f"and says which one this is, e.g. {TF_CONFIG_EXAMPLE}")
+    try:
+        config = json.loads(text)
+        workers = list(config["cluster"]["worker"])
+        task = config["task"]
+        index = int(task["index"])
+        if task["type"] not in ("worker", "chief") or not workers or not 0 <= index < len(workers):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise cli.UserError(f"TF_CONFIG is not a cluster of workers with this task's index: "
+                            f"{text!r}; expected e.g. {TF_CONFIG_EXAMPLE}") from None
+    return workers, index
+
+
+def _multi_worker_strategy():
+    import tensorflow as tf
+
+    class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+        """tf.distribute.MultiWorkerMirroredStrategy, reducing one value at a time.
+
+        Keras 3's TensorFlow trainer asks it to reduce a tuple of per-replica batches, and
+        per-replica scalars along axis 0; its collective implementation takes neither
+        (keras-team/keras#20585: "Attempt to convert a value (PerReplica...)").
+        """
+
+        def reduce(self, reduce_op, value, axis):
+            def reduce_one(per_replica):
+                rank = self.experimental_local_results(per_replica)[0].shape.rank
+                return super(_MultiWorkerMirroredStrategy, self).reduce(
+                    reduce_op, per_replica, axis if rank else None)
+            return tf.nest.map_structure(reduce_one, value)
+
+    return _MultiWorkerMirroredStrategy()
+
+
+def _jax(name):
+    devices = keras.distribution.list_devices()
+    if name == "tpu" and not any(str(device).startswith("tpu") for device in devices):
+        raise cli.UserError(f"--distribute tpu: no TPU found (JAX sees {', '.join(map(str, devices))}); "
+                            f"run on a Cloud TPU VM with jax[tpu] installed")
+    if name == "none":
+        return Distribution(name, _device_names(devices[:1]))
+    if name == "mirrored":
+        _warn_if_alone(_device_names(devices))
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    return Distribution(name, _device_names(devices), replicas=len(devices),
+                        engine="keras.distribution.DataParallel")
+
+
+def _warn_if_alone(devices):
+    if len(devices) == 1:
+        hint = ("--cpu-devices N splits the CPU" if keras.backend.backend() == "tensorflow"
+                else "install the backend's GPU build to use GPUs")
+        print(f"warning: --distribute mirrored found one device ({devices[0]}); it trains "
+              f"alone ({hint})")
+
+
+def _device_names(devices):
+    """'/job:localhost/replica:0/task:0/device:CPU:1' or a LogicalDevice -> 'cpu:1'."""
+    names = []
+    for device in devices:
+        text = getattr(device, "name", device)
+        text = str(text).rsplit("/", 1)[-1]
+        names.append(text.removeprefix("device:").lower())
+    return names

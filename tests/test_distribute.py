@@ -1,0 +1,131 @@
+"""--distribute without a GPU: mirrored over two logical CPU devices, multi-worker as two
+processes on 127.0.0.1, and one-line errors when the hardware asked for is absent.
+
+The same short run (the MLP listing, one epoch of full MNIST, seed 1) on one device, mirrored
+and across two workers: each reaches the same test accuracy within noise.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, only_run_folder, read_record, run_script
+
+SHORT_RUN = ["mlp_mnist.py", "--epochs", "1"]
+SAME_WITHIN = 0.01  # one point of test accuracy; dropout draws differ per replica
+WORKER_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="module")
+def one_device(tmp_path_factory):
+    results_dir = str(tmp_path_factory.mktemp("one_device"))
+    completed = run_script(*SHORT_RUN, "--results-dir", results_dir)
+    assert completed.returncode == 0, completed.stderr
+    return read_record(only_run_folder(results_dir, "mlp_mnist"))
+
+
+def test_one_device_is_the_default(one_device):
+    assert one_device["distribution"] == {
+        "distribute": "none", "engine": "Keras' default device placement", "replicas": 1,
+        "workers": 1, "worker_index": 0, "devices": ["cpu:0"]}
+    assert one_device["test_accuracy"] > 0.93  # it learned: the bar for the others
+
+
+def test_mirrored_over_two_cpu_devices(one_device, results_dir):
+    completed = run_script(*SHORT_RUN, "--distribute", "mirrored", "--cpu-devices", "2",
+                           "--results-dir", results_dir)
+    assert completed.returncode == 0, completed.stderr
+    assert "devices: cpu:0, cpu:1 (mirrored: 2 replicas)" in completed.stdout
+    record = read_record(only_run_folder(results_dir, "mlp_mnist"))
+    assert record["devices"] == ["cpu:0", "cpu:1"]
+    assert record["distribution"] == {
+        "distribute": "mirrored", "engine": "tf.distribute.MirroredStrategy", "replicas": 2,
+        "workers": 1, "worker_index": 0, "devices": ["cpu:0", "cpu:1"]}
+    assert record["hyperparameters"]["batch_size"] == 128  # the global batch
+    assert record["test_accuracy"] == pytest.approx(one_device["test_accuracy"], abs=SAME_WITHIN)
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multi_worker_two_processes_on_localhost(one_device, results_dir):
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    processes = []
+    try:
+        for index in range(2):
+            config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+            env = dict(os.environ, TF_CONFIG=json.dumps(config))
+            processes.append(subprocess.Popen(
+                [sys.executable, *SHORT_RUN, "--distribute", "multi-worker",
+                 "--results-dir", results_dir],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        outputs = [process.communicate(timeout=WORKER_TIMEOUT_S) for process in processes]
+    finally:
+        for process in processes:  # a worker left waiting for its peer must not outlive the test
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    for process, (stdout, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr
+    chief_out, other_out = outputs[0][0], outputs[1][0]
+    assert "(multi-worker: 2 replicas, worker 0 of 2)" in chief_out
+    assert "(multi-worker: 2 replicas, worker 1 of 2)" in other_out
+    assert other_out.splitlines()[-1] == "Results: written by worker 0 (this is worker 1)"
+
+    record = read_record(only_run_folder(results_dir, "mlp_mnist"))  # worker 0's, alone
+    assert record["distribution"] == {
+        "distribute": "multi-worker", "engine": "tf.distribute.MultiWorkerMirroredStrategy",
+        "replicas": 2, "workers": 2, "worker_index": 0, "devices": ["cpu:0"]}
+    printed = [[line for line in out.splitlines() if line.startswith("Test accuracy")]
+               for out in (chief_out, other_out)]
+    assert printed[0] == printed[1] == [f"Test accuracy: {100 * record['test_accuracy']:.1f}%"]
+    assert record["test_accuracy"] == pytest.approx(one_device["test_accuracy"], abs=SAME_WITHIN)
+
+
+TF_CONFIG_EXAMPLE = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                     '"task": {"type": "worker", "index": 0}}\'')
+
+
+@pytest.mark.parametrize("flags, tf_config, status, message", [
+    (["--distribute", "multi-worker"], None, 1,
+     "--distribute multi-worker needs TF_CONFIG, which lists the workers and says which one "
+     f"this is, e.g. {TF_CONFIG_EXAMPLE}"),
+    (["--distribute", "multi-worker"], '{"cluster": {"worker": ["a:1"]}, "task": {"index": 3}}', 1,
+     "TF_CONFIG is not a cluster of workers with this task's index: "
+     f"'{{\"cluster\": {{\"worker\": [\"a:1\"]}}, \"task\": {{\"index\": 3}}}}'; expected e.g. "
+     f"{TF_CONFIG_EXAMPLE}"),
+    (["--cpu-devices", "2"], None, 2,
+     "argument --cpu-devices: only --distribute mirrored uses several CPU devices"),
+], ids=["no-TF_CONFIG", "bad-TF_CONFIG", "cpu-devices-alone"])
+def test_missing_cluster_or_bad_flag_is_one_line(flags, tf_config, status, message, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "TF_CONFIG"}
+    if tf_config:
+        env["TF_CONFIG"] = tf_config
+    results_dir = tmp_path / "results"
+    completed = run_script("rnn_mnist.py", *flags, "--results-dir", str(results_dir), env=env)
+    assert completed.returncode == status
+    assert completed.stderr.splitlines() == [f"rnn_mnist.py: error: {message}"]
+    assert not results_dir.exists()
+
+
+def test_no_tpu_is_one_line(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "TPU_NAME"}
+    results_dir = tmp_path / "results"
+    completed = run_script("cnn_mnist.py", "--distribute", "tpu", "--results-dir",
+                           str(results_dir), env=env)
+    assert completed.returncode == 1
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("cnn_mnist.py: error: --distribute tpu: no TPU found (")
+    assert lines[0].endswith("); run on a Cloud TPU VM, or set TPU_NAME to the TPU's name")
+    assert not results_dir.exists()
