@@ -1,17 +1,24 @@
 """Seconds per epoch of the MLP, CNN and RNN listings: the book's way, this project's default,
-and the lower bound that the machine's arithmetic sets.
+and the lower bounds that the machine's arithmetic sets.
 
 For each listing it measures, each in a fresh process, on real MNIST:
   (a) book:    the listing as printed, plain Keras defaults (compile without speed settings);
   (b) default: the script's own defaults (its --jit-compile and --steps-per-execution);
-and reports the median epoch time after a warm-up epoch, samples per second, the process's peak
-memory, this machine's measured float32 matrix-multiply rate and the training FLOPs per epoch
-counted from the model's layers, whose ratio is the lower bound. Writes results/BENCHMARKS.md.
+  (c) jax:     the script's defaults on the JAX backend, when jax is installed (an alternative
+               a reader can choose with KERAS_BACKEND=jax; TensorFlow stays the default);
+in interleaved rounds (a, b, c, a, b, c, ...) so that a slow spell of a shared machine falls on
+all of them, and reports the median epoch time over every round's epochs after its warm-up
+epoch, samples per second and the process's peak memory. Two lower bounds: the training FLOPs
+per epoch counted from the model's layers over (1) the machine's large-matrix multiply rate and
+(2) the rate the backend's kernels reach at the listing's own layer shapes (batch 128), the
+time an epoch would take if it were nothing but those kernels back to back. Writes
+results/BENCHMARKS.md.
 
-    python benchmarks/epoch_time.py            # about 6 minutes on a 2-core CPU
+    python benchmarks/epoch_time.py            # about 15 minutes on a 2-core CPU
     python benchmarks/epoch_time.py --quick    # under a minute: 6,000 samples an epoch
 """
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -85,6 +92,98 @@ def matmul_rate(size, products=8, repeats=5):
     return 2 * size ** 3 * products / seconds / 1e9
 
 
+def layer_kernels(layer, batch):
+    """The forward kernels of one weighted layer for a batch: (operation, input shape, weight
+    shape, FLOPs per call, calls per sample batch, trained with input gradients?)."""
+    name = type(layer).__name__
+    if name == "Dense":
+        inputs, units = layer.kernel.shape
+        return [("matmul", (batch, inputs), (inputs, units), 2 * batch * inputs * units, 1)]
+    if name == "Conv2D":
+        _, height, width, channels = layer.input.shape
+        flops = layer_flops(layer)[0] * batch
+        return [("conv", (batch, height, width, channels), tuple(layer.kernel.shape), flops, 1)]
+    if name in ("SimpleRNN", "LSTM", "GRU"):
+        gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[name]
+        timesteps, features = layer.input.shape[1:]
+        units = layer.cell.units
+        return [("matmul", (batch, features), (features, gates * units),
+                 2 * batch * features * gates * units, timesteps),
+                ("matmul", (batch, units), (units, gates * units),
+                 2 * batch * units * gates * units, timesteps)]
+    return []
+
+
+def kernel_seconds(operation, input_shape, weight_shape, calls=50):
+    """Median seconds of one call of `operation` on random data, through the Keras backend.
+
+    The calls run in one compiled loop (tf.function, jax.jit), so that no per-call Python
+    dispatch is timed; each call's input or weights (whichever is smaller) depend on the
+    previous call's result (by adding it times zero), so that no compiler can hoist the call
+    out of the loop; that addition is timed with it.
+    """
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = keras.ops.convert_to_tensor(rng.standard_normal(input_shape, dtype=np.float32))
+    w = keras.ops.convert_to_tensor(rng.standard_normal(weight_shape, dtype=np.float32))
+    op = keras.ops.matmul if operation == "matmul" else keras.ops.conv
+
+    perturb_input = np.prod(input_shape) < np.prod(weight_shape)  # the cheaper one to touch
+
+    def loop(x, w):
+        def body(_, total):
+            if perturb_input:
+                return total + keras.ops.sum(op(x + total * 0.0, w))
+            return total + keras.ops.sum(op(x, w + total * 0.0))
+        return keras.ops.fori_loop(0, calls, body, keras.ops.zeros(()))
+
+    loop = compiled(loop)
+
+    def timed():
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(loop(x, w))
+        return (time.perf_counter() - start) / calls
+
+    timed()  # warm-up, compilation included
+    return statistics.median(timed() for _ in range(5))
+
+
+def compiled(function):
+    """`function` compiled by the backend's own compiler (PyTorch's runs it eagerly)."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        return tf.function(function)
+    if keras.backend.backend() == "jax":
+        import jax
+        return jax.jit(function)
+    return function
+
+
+def kernel_bound(model, samples, batch=128):
+    """Seconds per epoch if training were nothing but the model's forward kernels at the rates
+    they reach at these shapes, each counted as often as training runs it (forward, weight
+    gradient, and input gradient except for the data's own input), back to back; and the
+    per-kernel rates, for the report."""
+    steps = samples / batch
+    seconds, rates = 0.0, []
+    weighted = [layer for layer in model.layers if layer_flops(layer)[0]]
+    for position, layer in enumerate(weighted):
+        for index, (operation, input_shape, weight_shape, flops, calls) in enumerate(
+                layer_kernels(layer, batch)):
+            recurrent = type(layer).__name__ in ("SimpleRNN", "LSTM", "GRU") and index == 1
+            passes = 3 if position > 0 or recurrent else 2
+            call_seconds = kernel_seconds(operation, input_shape, weight_shape)
+            seconds += passes * calls * call_seconds * steps
+            rates.append({"layer": layer.name, "operation": operation,
+                          "shapes": [list(input_shape), list(weight_shape)],
+                          "gflops_per_second": round(flops / call_seconds / 1e9, 1)})
+    return seconds, rates
+
+
 # --- one measurement, in its own process -----------------------------------------------------
 
 # Each script's build_model(), with the arguments its main() passes.
@@ -138,14 +237,28 @@ def worker(model_name, mode, epochs, samples):
 
 
 def measure(model_name, mode, epochs, samples):
+    """One configuration in a fresh process; mode 'jax' is 'default' on the JAX backend."""
+    env = dict(os.environ, KERAS_BACKEND="jax") if mode == "jax" else None
     completed = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--worker", model_name, mode,
-         "--epochs", str(epochs), "--samples", str(samples)],
-        cwd=ROOT, capture_output=True, text=True)
+        [sys.executable, os.path.abspath(__file__), "--worker", model_name,
+         "default" if mode == "jax" else mode, "--epochs", str(epochs), "--samples", str(samples)],
+        cwd=ROOT, capture_output=True, text=True, env=env)
     if completed.returncode != 0:
         raise SystemExit(f"epoch_time.py: the {model_name} {mode} measurement failed:\n"
                          f"{completed.stderr[-2000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["mode"] = mode
+    return result
+
+
+def combine(rounds):
+    """One configuration's rounds -> one result: every timed epoch, their median."""
+    result = dict(rounds[0])
+    result["epoch_seconds"] = [seconds for one in rounds for seconds in one["epoch_seconds"]]
+    result["round_medians"] = [one["median_seconds"] for one in rounds]
+    result["median_seconds"] = statistics.median(result["epoch_seconds"])
+    result["peak_memory_mb"] = max(one["peak_memory_mb"] for one in rounds)
+    return result
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -153,8 +266,11 @@ def measure(model_name, mode, epochs, samples):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_SAMPLES} samples an epoch, 1 timed epoch (under a minute)")
+                        help=f"{QUICK_SAMPLES} samples an epoch, 1 round, 1 timed epoch "
+                             "(under a minute)")
     parser.add_argument("--models", default="mlp,cnn,rnn", help="which listings, e.g. mlp,cnn")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved rounds of (a), (b), (c), each in fresh processes")
     parser.add_argument("--output", default=os.path.join(ROOT, "results", "BENCHMARKS.md"),
                         help="the Markdown report to write")
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "MODE"), help=argparse.SUPPRESS)
@@ -170,16 +286,24 @@ def main():
         parser.error(f"argument --models: unknown {', '.join(sorted(unknown))} "
                      f"(choose from {', '.join(MODELS)})")
     samples = QUICK_SAMPLES if args.quick else TRAIN_SAMPLES
-    epochs = {"mlp": 6, "cnn": 4, "rnn": 5} if not args.quick else {name: 2 for name in MODELS}
+    rounds = 1 if args.quick else args.rounds
+    epochs = {"mlp": 5, "cnn": 3, "rnn": 4} if not args.quick else {name: 2 for name in MODELS}
+    modes = ["book", "default"]
+    if importlib.util.find_spec("jax") is not None:
+        modes.append("jax")
 
     rows = []
     for name in models:
-        for mode in ("book", "default"):
-            result = measure(name, mode, epochs[name], samples)
-            rows.append(result)
-            print(f"{name:4s} {mode:8s} {result['median_seconds']:7.2f} s/epoch "
-                  f"({samples / result['median_seconds']:,.0f} samples/s), "
-                  f"{result['peak_memory_mb']:.0f} MB, {result['speed_settings']}", flush=True)
+        measured = {mode: [] for mode in modes}
+        for _ in range(rounds):
+            for mode in modes:
+                result = measure(name, mode, epochs[name], samples)
+                measured[mode].append(result)
+                print(f"{name:4s} {mode:8s} {result['median_seconds']:7.2f} s/epoch "
+                      f"({samples / result['median_seconds']:,.0f} samples/s), "
+                      f"{result['peak_memory_mb']:.0f} MB, {result['backend']}, "
+                      f"{result['speed_settings']}", flush=True)
+        rows += [combine(measured[mode]) for mode in modes]
     # Last, in this process: a backend that reserves the accelerator's memory (JAX does) must
     # not hold it while the measurements above run in their own processes.
     import companion  # (imports Keras quietly)
@@ -187,46 +311,81 @@ def main():
     size = 8192 if on_accelerator else 2048  # big enough to keep an accelerator busy
     rate = matmul_rate(size)
     print(f"float32 matrix multiply: {rate:.0f} GFLOP/s")
+    kernels = {name: kernel_bound(build_listing(name), samples) for name in models}
     for result in rows:
         result["bound_seconds"] = result["flops_per_sample"] * samples / (rate * 1e9)
-        print(f"{result['model']:4s} {result['mode']:8s} bound {result['bound_seconds']:.3g} s")
-    write_report(args.output, rows, rate, size, samples, args.quick)
+        result["kernel_bound_seconds"], result["kernel_rates"] = kernels[result["model"]]
+        print(f"{result['model']:4s} {result['mode']:8s} bound {result['bound_seconds']:.3g} s, "
+              f"at the layers' kernel rates {result['kernel_bound_seconds']:.3g} s")
+    write_report(args.output, rows, rate, size, samples, args.quick, rounds)
     print(f"Report: {args.output}")
 
 
-def write_report(path, rows, rate, size, samples, quick):
+def build_listing(name):
+    """The listing's model with its script's default flags, built in this process."""
+    import numpy as np
+
+    script = __import__(MODELS[name])
+    args = script.build_parser().parse_args([])
+    shape = script.preprocess(np.zeros((1, 28, 28), dtype=np.uint8)).shape[1:]
+    return BUILDERS[name](script, args, shape)
+
+
+def write_report(path, rows, rate, size, samples, quick, rounds):
     from companion import records
 
     by_key = {(row["model"], row["mode"]): row for row in rows}
     first = rows[0]
+    has_jax = any(row["mode"] == "jax" for row in rows)
     lines = [
-        "# Seconds per epoch: the book's way, this project's default, and the bound", "",
+        "# Seconds per epoch: the book's way, this project's default, and the bounds", "",
         f"Made by `python benchmarks/epoch_time.py{' --quick' if quick else ''}` on "
         f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: {records.cpu_name()}, "
         f"{os.cpu_count()} cores, "
         f"Keras backend {first['backend']} on {', '.join(first['devices'])}; "
-        f"{samples:,} samples an epoch, batch 128; median of the epochs after a warm-up epoch, "
-        "each configuration in a fresh process.", "",
+        f"{samples:,} samples an epoch, batch 128; {rounds} interleaved round(s), each "
+        "configuration in a fresh process; median of all rounds' epochs after each process's "
+        "warm-up epoch.", "",
         f"Measured float32 matrix-multiply rate: **{rate:.0f} GFLOP/s** ({size} x {size}, "
-        "through the backend, 8 products per timing). Bound = training FLOPs per epoch (forward, weight gradients, input "
-        "gradients, counted from the model's Dense, Conv2D and recurrent layers) / that rate.",
+        "through the backend, 8 products per timing). FLOP bound = training FLOPs per epoch "
+        "(forward, weight gradients, input gradients, counted from the model's Dense, Conv2D "
+        "and recurrent layers) / that rate. Kernel bound = the same kernels at the rates the "
+        "backend reaches at the listing's own shapes (batch 128; table below), back to back.",
         "",
-        "| listing | FLOP per epoch | bound, s | (a) book, s | (b) default, s | (b) settings | "
-        "samples/s (b) | peak MB (a) / (b) | (a)/(b) | (b)/bound |",
-        "|---|---|---|---|---|---|---|---|---|---|"]
+        "| listing | FLOP per epoch | FLOP bound, s | kernel bound, s | (a) book, s | "
+        "(b) default, s | (b) settings | samples/s (b) | peak MB (a) / (b) | (a)/(b) | "
+        "(b)/FLOP bound | (b)/kernel bound |"
+        + (" (c) JAX backend, s | (a)/(c) |" if has_jax else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_jax else "")]
     for name in MODELS:
         if (name, "book") not in by_key:
             continue
         book, default = by_key[(name, "book")], by_key[(name, "default")]
         flops = default["flops_per_sample"] * samples
-        lines.append(
-            f"| {name} | {flops / 1e9:,.1f} G | {default['bound_seconds']:.3g} | "
-            f"{book['median_seconds']:.2f} | {default['median_seconds']:.2f} | "
-            f"{settings_text(default['speed_settings'])} | "
-            f"{samples / default['median_seconds']:,.0f} | "
-            f"{book['peak_memory_mb']:.0f} / {default['peak_memory_mb']:.0f} | "
-            f"{book['median_seconds'] / default['median_seconds']:.2f} | "
-            f"{default['median_seconds'] / default['bound_seconds']:.2f} |")
+        line = (f"| {name} | {flops / 1e9:,.1f} G | {default['bound_seconds']:.3g} | "
+                f"{default['kernel_bound_seconds']:.3g} | "
+                f"{book['median_seconds']:.2f} | {default['median_seconds']:.2f} | "
+                f"{settings_text(default['speed_settings'])} | "
+                f"{samples / default['median_seconds']:,.0f} | "
+                f"{book['peak_memory_mb']:.0f} / {default['peak_memory_mb']:.0f} | "
+                f"{book['median_seconds'] / default['median_seconds']:.2f} | "
+                f"{default['median_seconds'] / default['bound_seconds']:.2f} | "
+                f"{default['median_seconds'] / default['kernel_bound_seconds']:.2f} |")
+        if (name, "jax") in by_key:
+            jax_row = by_key[(name, "jax")]
+            line += (f" {jax_row['median_seconds']:.2f} | "
+                     f"{book['median_seconds'] / jax_row['median_seconds']:.2f} |")
+        lines.append(line)
+    lines += ["", "Kernel rates at the listing's shapes (forward kernels, batch 128, through "
+              f"the {first['backend']} backend, 50 calls in one compiled loop):", "",
+              "| listing | layer | kernel | shapes | GFLOP/s |", "|---|---|---|---|---|"]
+    for name in MODELS:
+        if (name, "default") in by_key:
+            for kernel in by_key[(name, "default")]["kernel_rates"]:
+                shapes = " x ".join("(" + ", ".join(map(str, shape)) + ")"
+                                    for shape in kernel["shapes"])
+                lines.append(f"| {name} | {kernel['layer']} | {kernel['operation']} | {shapes} | "
+                             f"{kernel['gflops_per_second']:,.0f} |")
     lines += ["", "Raw measurements:", "", "```json",
               json.dumps(rows, indent=1), "```", ""]
     os.makedirs(os.path.dirname(path), exist_ok=True)

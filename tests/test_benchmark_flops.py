@@ -40,3 +40,17 @@ def test_lstm_has_four_gates():
     lstm = epoch_time.training_flops_per_sample(rnn_mnist.build_model((28, 28), 10, 64, 0, "lstm"))
     dense = 3 * 2 * 64 * 10  # the Dense layer: forward, weight and input gradients
     assert lstm - dense == 4 * (simple - dense)
+
+
+def test_kernel_bound_times_every_forward_flop_of_each_listing():
+    """The kernels whose rates make the kernel bound are exactly the layers' forward FLOPs."""
+    listings = [mlp_mnist.build_model(784, 10, [256, 256], 0.45, 0.0, "relu"),
+                cnn_mnist.build_model((28, 28, 1), 10, 64, 3, 2, 0.2),
+                rnn_mnist.build_model((28, 28), 10, 256, 0.2, "simple")]
+    for model in listings:
+        for layer in model.layers:
+            kernels = epoch_time.layer_kernels(layer, 128)
+            assert sum(flops * calls for *_, flops, calls in kernels) == \
+                128 * epoch_time.layer_flops(layer)[0], layer.name
+    conv = epoch_time.layer_kernels(listings[1].layers[2], 128)  # the second Conv2D
+    assert conv == [("conv", (128, 13, 13, 64), (3, 3, 64, 64), 128 * 2 * 9 * 64 * 64 * 11 * 11, 1)]
