@@ -19,8 +19,8 @@ from keras.regularizers import l2
 
 
 def build_parser():
-    # speed defaults chosen by benchmarks/epoch_time.py: on TensorFlow, XLA and 16 steps per call
-    # make an epoch 1.7x faster; on other backends Keras' own choice stays
+    # speed defaults chosen by benchmarks/epoch_time.py: on TensorFlow's CPU path, XLA and 16 steps
+    # per call make an epoch 1.9x faster (results/BENCHMARKS.md); other backends keep Keras' choice
     on_tensorflow = keras.backend.backend() == "tensorflow"
     parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="adam", dropout=0.45,
                                  jit_compile="yes" if on_tensorflow else "auto",

@@ -145,7 +145,8 @@ def distribute_problem(args, backend):
     if args.cpu_devices > 1 and backend != "tensorflow":
         return (f"argument --cpu-devices: splitting the CPU needs the tensorflow backend "
                 f"(KERAS_BACKEND is {backend})")
-    supported = {"tensorflow": DISTRIBUTE, "jax": ("none", "mirrored", "tpu")}.get(backend, ("none",))
+    supported = {"tensorflow": DISTRIBUTE,
+                 "jax": ("none", "mirrored", "tpu")}.get(backend, ("none",))
     if args.distribute not in supported:
         return (f"argument --distribute: {args.distribute} is not available on the {backend} "
                 f"backend (choose from {', '.join(supported)}, or KERAS_BACKEND=tensorflow)")

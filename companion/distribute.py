@@ -18,7 +18,7 @@ the learning rate and so the listing's optimisation are unchanged by --distribut
 """
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 
@@ -38,7 +38,6 @@ class Distribution:
     worker_index: int = 0
     workers: int = 1
     engine: str = "Keras' default device placement"
-    strategy: object = field(default=None, repr=False)
 
     @property
     def writes_results(self):
@@ -106,8 +105,7 @@ def _tensorflow(name, cpu_devices):
     tf.distribute.experimental_set_strategy(strategy)
     return Distribution(name, _device_names(strategy.extended.worker_devices),
                         replicas=strategy.num_replicas_in_sync, worker_index=worker_index,
-                        workers=len(workers), engine=f"tf.distribute.{_strategy_name(strategy)}",
-                        strategy=strategy)
+                        workers=len(workers), engine=f"tf.distribute.{_strategy_name(strategy)}")
 
 
 def _strategy_name(strategy):
@@ -170,8 +168,9 @@ def _multi_worker_strategy():
 def _jax(name):
     devices = keras.distribution.list_devices()
     if name == "tpu" and not any(str(device).startswith("tpu") for device in devices):
-        raise cli.UserError(f"--distribute tpu: no TPU found (JAX sees {', '.join(map(str, devices))}); "
-                            f"run on a Cloud TPU VM with jax[tpu] installed")
+        seen = ", ".join(map(str, devices))
+        raise cli.UserError(f"--distribute tpu: no TPU found (JAX sees {seen}); run on a Cloud "
+                            f"TPU VM with jax[tpu] installed")
     if name == "none":
         return Distribution(name, _device_names(devices[:1]))
     if name == "mirrored":
