@@ -10,6 +10,8 @@ TF_CPP_MIN_LOG_LEVEL, so they are caught and shown only if the import fails. The
 the backend and devices Keras actually uses instead. Set COMPANION_VERBOSE=1 to see them.
 """
 import contextlib
+import importlib
+import importlib.util
 import os
 import sys
 import tempfile
@@ -62,6 +64,10 @@ _prog = os.path.basename(sys.argv[0])
 try:
     with native_stderr_held_back():
         import keras
+        if _backend != "tensorflow" and importlib.util.find_spec("tensorflow") is not None:
+            # on JAX and PyTorch Keras still feeds arrays through tf.data when TensorFlow is
+            # installed; import it here, quietly, rather than with its notices mid-training
+            importlib.import_module("tensorflow")
 except ModuleNotFoundError as error:
     sys.exit(f"{_prog}: error: the Keras backend {_backend!r} needs the package {error.name!r}; "
              f"install it (pip install {error.name}) or unset KERAS_BACKEND")
