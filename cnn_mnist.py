@@ -8,6 +8,7 @@ runs, with their numbers, are under results/cnn_mnist/.
     python cnn_mnist.py                        # the listing as printed
     python cnn_mnist.py --optimizer rmsprop    # a Table 1.4.1 row
     python cnn_mnist.py --dry-run              # smoke test: a slice of MNIST, one epoch
+    python cnn_mnist.py --distribute mirrored  # every local GPU (see README)
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
 from companion import cli, distribute, mnist, records  # isort: skip

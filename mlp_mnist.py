@@ -8,6 +8,7 @@ numbers, are under results/mlp_mnist/.
     python mlp_mnist.py                  # the listing as printed
     python mlp_mnist.py --hidden-units 256-256-256 --optimizer sgd --dropout 0.4   # a Table 1.3.2 row
     python mlp_mnist.py --dry-run        # smoke test: a slice of MNIST, one epoch
+    python mlp_mnist.py --distribute mirrored  # every local GPU (see README)
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
 from companion import cli, distribute, mnist, records  # isort: skip

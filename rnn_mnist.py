@@ -10,6 +10,7 @@ as the chapter's notes show.
     python rnn_mnist.py --units 512                      # a Table 1.5.1 row
     python rnn_mnist.py --cell lstm                      # the same model with an LSTM cell
     python rnn_mnist.py --dry-run                        # smoke test: a slice of MNIST, one epoch
+    python rnn_mnist.py --distribute mirrored            # every local GPU (see README)
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
 from companion import cli, distribute, mnist, records  # isort: skip
