@@ -37,26 +37,46 @@ QUICK_SAMPLES = 6000
 
 # --- counting FLOPs -------------------------------------------------------------------------
 
-def layer_flops(layer):
-    """(forward, recurrent) FLOPs (multiply-adds x 2) of one sample through `layer`: the whole
-    forward pass, and the part of it that multiplies the hidden state, whose gradient
-    backpropagation through time needs even in a first layer. Layers without weights
-    (activations, pooling, dropout) are memory-bound and count as 0."""
+GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices per recurrent cell
+
+
+def layer_kernels(layer, batch=1):
+    """The forward kernels of one weighted layer for a batch, as (operation, input shape, weight
+    shape, FLOPs per call, calls per batch). A recurrent layer has two, each called once per
+    timestep: the input's product, then the hidden state's. Layers without weights
+    (activations, pooling, dropout) are memory-bound and have none."""
     name = type(layer).__name__
     if name == "Dense":
         inputs, units = layer.kernel.shape
-        return 2 * inputs * units, 0
+        return [("matmul", (batch, inputs), (inputs, units), 2 * batch * inputs * units, 1)]
     if name == "Conv2D":
-        kernel_h, kernel_w, channels_in, channels_out = layer.kernel.shape
+        _, height, width, channels_in = layer.input.shape
+        kernel_h, kernel_w, _, channels_out = layer.kernel.shape
         _, out_h, out_w, _ = layer.output.shape
-        return 2 * kernel_h * kernel_w * channels_in * channels_out * out_h * out_w, 0
-    if name in ("SimpleRNN", "LSTM", "GRU"):
-        gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[name]
+        flops = 2 * batch * kernel_h * kernel_w * channels_in * channels_out * out_h * out_w
+        return [("conv", (batch, height, width, channels_in), tuple(layer.kernel.shape), flops, 1)]
+    if name in GATES:
         timesteps, features = layer.input.shape[1:]
         units = layer.cell.units
-        recurrent = 2 * timesteps * gates * units * units
-        return 2 * timesteps * gates * features * units + recurrent, recurrent
-    return 0, 0
+        width = GATES[name] * units
+        return [("matmul", (batch, features), (features, width), 2 * batch * features * width,
+                 timesteps),
+                ("matmul", (batch, units), (units, width), 2 * batch * units * width, timesteps)]
+    return []
+
+
+def multiplies_hidden_state(layer, index):
+    """Whether kernel `index` of `layer` multiplies the hidden state, whose gradient
+    backpropagation through time needs even in a first layer."""
+    return type(layer).__name__ in GATES and index == 1
+
+
+def layer_flops(layer):
+    """(forward, recurrent) FLOPs (multiply-adds x 2) of one sample through `layer`: the whole
+    forward pass, and the part of it that multiplies the hidden state."""
+    costs = [flops * calls for *_, flops, calls in layer_kernels(layer)]
+    return sum(costs), sum(cost for index, cost in enumerate(costs)
+                           if multiplies_hidden_state(layer, index))
 
 
 def training_flops_per_sample(model):
@@ -90,28 +110,6 @@ def matmul_rate(size, products=8, repeats=5):
     timed()  # warm-up
     seconds = statistics.median(timed() for _ in range(repeats))
     return 2 * size ** 3 * products / seconds / 1e9
-
-
-def layer_kernels(layer, batch):
-    """The forward kernels of one weighted layer for a batch: (operation, input shape, weight
-    shape, FLOPs per call, calls per sample batch, trained with input gradients?)."""
-    name = type(layer).__name__
-    if name == "Dense":
-        inputs, units = layer.kernel.shape
-        return [("matmul", (batch, inputs), (inputs, units), 2 * batch * inputs * units, 1)]
-    if name == "Conv2D":
-        _, height, width, channels = layer.input.shape
-        flops = layer_flops(layer)[0] * batch
-        return [("conv", (batch, height, width, channels), tuple(layer.kernel.shape), flops, 1)]
-    if name in ("SimpleRNN", "LSTM", "GRU"):
-        gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[name]
-        timesteps, features = layer.input.shape[1:]
-        units = layer.cell.units
-        return [("matmul", (batch, features), (features, gates * units),
-                 2 * batch * features * gates * units, timesteps),
-                ("matmul", (batch, units), (units, gates * units),
-                 2 * batch * units * gates * units, timesteps)]
-    return []
 
 
 def kernel_seconds(operation, input_shape, weight_shape, calls=50):
@@ -174,8 +172,7 @@ def kernel_bound(model, samples, batch=128):
     for position, layer in enumerate(weighted):
         for index, (operation, input_shape, weight_shape, flops, calls) in enumerate(
                 layer_kernels(layer, batch)):
-            recurrent = type(layer).__name__ in ("SimpleRNN", "LSTM", "GRU") and index == 1
-            passes = 3 if position > 0 or recurrent else 2
+            passes = 3 if position > 0 or multiplies_hidden_state(layer, index) else 2
             call_seconds = kernel_seconds(operation, input_shape, weight_shape)
             seconds += passes * calls * call_seconds * steps
             rates.append({"layer": layer.name, "operation": operation,
@@ -205,14 +202,11 @@ def worker(model_name, mode, epochs, samples):
 
     import keras
 
-    script = __import__(MODELS[model_name])
-    parser = script.build_parser()
-    args = parser.parse_args([])
     (x_train, y_train), _, _ = mnist.load_data()
+    keras.utils.set_random_seed(1)
+    script, args, model = build_listing(model_name)
     x_train = script.preprocess(x_train[:samples])
     y_train = keras.utils.to_categorical(y_train[:samples])
-    keras.utils.set_random_seed(1)
-    model = BUILDERS[model_name](script, args, x_train.shape[1:])
     if mode == "book":
         speed = {}
     elif mode == "default":
@@ -311,7 +305,7 @@ def main():
     size = 8192 if on_accelerator else 2048  # big enough to keep an accelerator busy
     rate = matmul_rate(size)
     print(f"float32 matrix multiply: {rate:.0f} GFLOP/s")
-    kernels = {name: kernel_bound(build_listing(name), samples) for name in models}
+    kernels = {name: kernel_bound(build_listing(name)[2], samples) for name in models}
     for result in rows:
         result["bound_seconds"] = result["flops_per_sample"] * samples / (rate * 1e9)
         result["kernel_bound_seconds"], result["kernel_rates"] = kernels[result["model"]]
@@ -322,13 +316,13 @@ def main():
 
 
 def build_listing(name):
-    """The listing's model with its script's default flags, built in this process."""
+    """The listing's script module, its default flags and its model, built in this process."""
     import numpy as np
 
     script = __import__(MODELS[name])
     args = script.build_parser().parse_args([])
     shape = script.preprocess(np.zeros((1, 28, 28), dtype=np.uint8)).shape[1:]
-    return BUILDERS[name](script, args, shape)
+    return script, args, BUILDERS[name](script, args, shape)
 
 
 def write_report(path, rows, rate, size, samples, quick, rounds):

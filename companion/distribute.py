@@ -44,6 +44,13 @@ class Distribution:
         """In multi-worker training every worker trains; only worker 0 (the chief) writes."""
         return self.worker_index == 0
 
+    def summary(self):
+        """e.g. 'mirrored: 2 replicas' or 'multi-worker: 2 replicas, worker 1 of 2'."""
+        text = f"{self.name}: {self.replicas} replica{'s' if self.replicas > 1 else ''}"
+        if self.workers > 1:
+            text += f", worker {self.worker_index} of {self.workers}"
+        return text
+
     def record(self):
         return {"distribute": self.name, "engine": self.engine, "replicas": self.replicas,
                 "workers": self.workers, "worker_index": self.worker_index,

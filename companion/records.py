@@ -52,10 +52,7 @@ class Run:
         self.environment = environment(distribution.devices if distribution else None)
         spread = ""
         if distribution and distribution.name != "none":
-            spread = (f" ({distribution.name}: {distribution.replicas} "
-                      f"replica{'s' if distribution.replicas > 1 else ''}"
-                      + (f", worker {distribution.worker_index} of {distribution.workers}"
-                         if distribution.workers > 1 else "") + ")")
+            spread = f" ({distribution.summary()})"
         print(f"Keras {keras.__version__}, {self.environment['keras_backend']} backend, "
               f"devices: {', '.join(self.environment['devices']) or 'unknown'}{spread}")
 
