@@ -1,0 +1,114 @@
+"""The book's Tables 1.3.2, 1.4.1 and 1.5.1 as data: the rows, the command line that trains each
+row under a protocol, and the folders their runs go to.
+
+A protocol says how every row is trained where the book leaves it open. `listing` is the
+listings' own settings. The others are the hypotheses of results/investigations/protocols/,
+which tests them on EXPERIMENT_ROWS and chooses one by the rule stated there (CHOSEN).
+"""
+import csv
+import glob
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOOK_TABLES = os.path.join(HERE, "book_tables.csv")
+SCRIPTS = {"mlp": "mlp_mnist.py", "cnn": "cnn_mnist.py", "rnn": "rnn_mnist.py"}
+TITLES = {"mlp": "Table 1.3.2: MLP", "cnn": "Table 1.4.1: CNN", "rnn": "Table 1.5.1: SimpleRNN"}
+TOLERANCE = 0.5  # percentage points: the goal for every row's test accuracy
+SEEDS = (1, 2, 3)  # a row's result is the mean over these seeds
+
+LISTING = "listing"
+PROTOCOLS = {
+    LISTING: {
+        "about": "the listings' own settings: batch 128; 20 epochs (MLP, RNN), 10 (CNN)",
+        "flags": {}},
+    "keras2-batch32": {
+        "about": "fit() called without batch_size, which Keras 2 then ran with batches of 32; "
+                 "the listings' epochs",
+        "flags": {table: ["--batch-size", "32"] for table in SCRIPTS}},
+    "batch64": {
+        "about": "batches of 64; the listings' epochs",
+        "flags": {table: ["--batch-size", "64"] for table in SCRIPTS}},
+    "epochs-x4": {
+        "about": "batches of 128 for four times the listings' epochs: as many updates as batch 32",
+        "flags": {"mlp": ["--epochs", "80"], "cnn": ["--epochs", "40"], "rnn": ["--epochs", "80"]}},
+}
+# The experiment's fixed rows: per table an SGD row that misses under the listing and one that
+# matches (Adam), plus the MLP's most regularised SGD row (dropout).
+EXPERIMENT_ROWS = ("mlp-04", "mlp-06", "mlp-16", "cnn-01", "cnn-03", "rnn-01", "rnn-03")
+CHOSEN = None  # set from the experiment's rule (tables_report.choose_protocols)
+
+
+def read_book_rows(path=BOOK_TABLES):
+    """The book's rows, in order, as dicts of the CSV's columns (accuracies as floats)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    for row in rows:
+        row["row"] = int(row["row"])
+        row["train"] = float(row["train"])
+        row["test"] = float(row["test"])
+        row["id"] = f"{row['table']}-{row['row']:02d}"
+    return rows
+
+
+def parse_call(text, name):
+    """'Dropout(0.45)' -> '0.45' for name 'Dropout'; None when text is not such a call."""
+    prefix = f"{name}("
+    if text.startswith(prefix) and text.endswith(")"):
+        return text[len(prefix):-1]
+    return None
+
+
+def row_flags(row, protocol=LISTING):
+    """The script and its flags that train one book row under a protocol."""
+    flags = ["--optimizer", row["optimizer"].lower()]
+    regularizer = row["regularizer"]
+    if regularizer == "None":
+        flags += ["--dropout", "0"]
+    elif parse_call(regularizer, "Dropout") is not None:
+        flags += ["--dropout", parse_call(regularizer, "Dropout")]
+    elif parse_call(regularizer, "L2") is not None and row["table"] == "mlp":
+        flags += ["--dropout", "0", "--l2", parse_call(regularizer, "L2")]
+    else:
+        raise ValueError(f"row {row['id']}: unknown regularizer {regularizer!r}")
+    widths = row["layers"].split("-")
+    if row["table"] == "mlp":
+        flags += ["--hidden-units", row["layers"]]
+        flags += ["--activation", "relu" if row["relu"] == "Yes" else "none"]
+    elif row["table"] == "cnn":
+        if len(set(widths)) != 1 or len(widths) != 3:
+            raise ValueError(f"row {row['id']}: cnn_mnist.py has three Conv2D layers of equal "
+                             f"filters, not {row['layers']}")
+        flags += ["--filters", widths[0]]
+    elif row["table"] == "rnn":
+        flags += ["--units", row["layers"]]
+    return SCRIPTS[row["table"]], flags + PROTOCOLS[protocol]["flags"].get(row["table"], [])
+
+
+def runs_folder(results_dir, protocol, quick=False):
+    """<results-dir>/tables[-<protocol>][-quick]: the listing keeps the plain name it always had."""
+    name = "tables" + ("" if protocol == LISTING else f"-{protocol}") + ("-quick" if quick else "")
+    return os.path.join(results_dir, name)
+
+
+def row_dir(runs_dir, row, seed):
+    return os.path.join(runs_dir, f"{row['id']}-seed{seed}")
+
+
+def finished_record(runs_dir, row, seed):
+    """(path, record) of the row's completed run, or None. A run folder exists only once all
+    of its files are written, so finding record.json means the run finished."""
+    paths = sorted(glob.glob(os.path.join(row_dir(runs_dir, row, seed), "*", "*", "record.json")))
+    if not paths:
+        return None
+    with open(paths[0]) as f:
+        return paths[0], json.load(f)
+
+
+def failure(runs_dir, row, seed):
+    """The row's failed.json as a dict, or None."""
+    path = os.path.join(row_dir(runs_dir, row, seed), "failed.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return None
