@@ -51,7 +51,8 @@ def run_row(runs_dir, row, seed, protocol, quick, verbose):
         # run from the caller's directory, as the runner, so that a relative --results-dir
         # means the same folder to both
         child = subprocess.Popen([sys.executable, os.path.join(ROOT, script), *arguments],
-                                 stdout=None if verbose else output, stderr=subprocess.STDOUT)
+                                 stdout=None if verbose else output, stderr=subprocess.STDOUT,
+                                 preexec_fn=ctrl_c_restored)
         try:
             returncode = child.wait()
         except BaseException:  # Ctrl-C or kill: stop the row; it leaves nothing and reruns
@@ -176,7 +177,7 @@ def write_reports(args):
     rows = read_book_rows(args.book_table)
     if not args.quick and os.path.abspath(args.book_table) == BOOK_TABLES:
         tables_report.write_experiment_report(rows, args.results_dir)
-    return tables_report.write_tables_report(rows, args.results_dir, args.quick)
+    return tables_report.write_tables_report(rows, args.results_dir, args.quick, args.protocol)
 
 
 def estimate(remaining, durations, results_dir):
@@ -205,11 +206,19 @@ def default_run_minutes(results_dir, table):
 
 
 def stop_on_sigterm():
-    """`kill` stops the runner as Ctrl-C does: the running row is stopped and left unrecorded."""
+    """`kill` stops the runner as Ctrl-C does: the running row is stopped and left unrecorded.
+    Ctrl-C stops it even where it was started with SIGINT ignored (`cmd &` in a script)."""
     def handler(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def ctrl_c_restored():
+    """In a child about to start: SIGINT's default action, whatever the runner inherited, so
+    that stop_child's SIGINT lets the script clean up instead of waiting to be killed."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def row_numbers(text):

@@ -117,14 +117,11 @@ def within_line(summaries, protocol):
     return line
 
 
-def reported_protocols():
-    return [LISTING] + ([CHOSEN] if CHOSEN and CHOSEN != LISTING else [])
-
-
-def write_tables_report(rows, results_dir, quick):
-    """TABLES.md (TABLES_QUICK.md) and its figure, from the records alone."""
+def write_tables_report(rows, results_dir, quick, protocol=LISTING):
+    """TABLES.md (TABLES_QUICK.md) and its figure, from the records alone: the listing, the
+    chosen protocol and `protocol`."""
     report_path = os.path.join(results_dir, "TABLES_QUICK.md" if quick else "TABLES.md")
-    protocols = reported_protocols()
+    protocols = list(dict.fromkeys(p for p in (LISTING, CHOSEN, protocol) if p))
     summaries = {p: [summarize(row, runs_folder(results_dir, p, quick)) for row in rows]
                  for p in protocols}
     lines = ["# Chapter 1's tables: the book's accuracies and this project's", ""]

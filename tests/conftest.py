@@ -1,5 +1,6 @@
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,6 +14,15 @@ def run_script(script, *args, env=None):
     """Run a script as a reader would, from the repository root; return the CompletedProcess."""
     return subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=600, env=env)
+
+
+def start_script(script, *args):
+    """Start a script as a reader would from a terminal, with Ctrl-C's default action even where
+    this suite was launched with SIGINT ignored (nohup, `cmd &`, CI): tests that interrupt it
+    then give the same result however they are run."""
+    return subprocess.Popen([sys.executable, script, *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def only_run_folder(results_dir, script_stem):

@@ -43,14 +43,20 @@ class InterruptingFigure:
 
 
 def test_interrupted_write_leaves_nothing_behind(tmp_path):
-    args = argparse.Namespace(results_dir=str(tmp_path), seed=1, dry_run=True)
-    run = records.Run("mlp_mnist.py", args)
-    good = plt.figure()
-    with pytest.raises(KeyboardInterrupt):
-        run.write({"curves.png": good, "confusion.png": InterruptingFigure()}, test_accuracy=0.5)
-    assert os.listdir(tmp_path / "mlp_mnist") == []
-    # Ctrl-C works again afterwards (a process started now would otherwise inherit "ignore")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # as a script started from a terminal has it, whatever launched this suite (nohup, &, CI)
+    launched_with = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        args = argparse.Namespace(results_dir=str(tmp_path), seed=1, dry_run=True)
+        run = records.Run("mlp_mnist.py", args)
+        good = plt.figure()
+        with pytest.raises(KeyboardInterrupt):
+            run.write({"curves.png": good, "confusion.png": InterruptingFigure()},
+                      test_accuracy=0.5)
+        assert os.listdir(tmp_path / "mlp_mnist") == []
+        # Ctrl-C works again afterwards (a process started now would otherwise inherit "ignore")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, launched_with)
 
 
 def test_staging_of_a_killed_run_is_cleared_by_the_next(tmp_path):

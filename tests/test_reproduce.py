@@ -4,14 +4,13 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-import reproduce
-from conftest import ROOT, run_script
+from companion import tables_report
+from companion.book_tables import PROTOCOLS, read_book_rows, row_flags, runs_folder
+from conftest import ROOT, run_script, start_script
 
 
 CHAPTER = os.path.join(ROOT, "..", "shared", "book", "chapter1.md")  # beside the checkout
@@ -35,7 +34,7 @@ def book_rows_from_chapter():
 @pytest.mark.skipif(not os.path.exists(CHAPTER), reason="the team's shared/book is not beside "
                                                         "this checkout")
 def test_book_table_data_matches_the_chapter():
-    rows = reproduce.read_book_rows()
+    rows = read_book_rows()
     assert [row["table"] for row in rows].count("mlp") == 18
     assert [row["table"] for row in rows].count("cnn") == 4
     assert [row["table"] for row in rows].count("rnn") == 4
@@ -56,8 +55,63 @@ def test_book_table_data_matches_the_chapter():
     ("rnn-04", "rnn_mnist.py", ["--optimizer", "sgd", "--dropout", "0.2", "--units", "512"]),
 ])
 def test_row_becomes_the_scripts_command_line(row_id, script, flags):
-    row = {row["id"]: row for row in reproduce.read_book_rows()}[row_id]
-    assert reproduce.row_flags(row) == (script, flags)
+    row = {row["id"]: row for row in read_book_rows()}[row_id]
+    assert row_flags(row) == (script, flags)
+
+
+@pytest.mark.parametrize("row_id, protocol, added", [
+    ("mlp-04", "listing", []),
+    ("mlp-04", "keras2-batch32", ["--batch-size", "32"]),
+    ("cnn-01", "batch64", ["--batch-size", "64"]),
+    ("mlp-16", "epochs-x4", ["--epochs", "80"]),
+    ("cnn-03", "epochs-x4", ["--epochs", "40"]),
+    ("rnn-01", "epochs-x4", ["--epochs", "80"]),
+])
+def test_protocol_adds_its_flags_to_the_rows_command(row_id, protocol, added):
+    row = {row["id"]: row for row in read_book_rows()}[row_id]
+    script, listing_flags = row_flags(row)
+    assert row_flags(row, protocol) == (script, listing_flags + added)
+
+
+def test_each_protocol_has_its_own_runs_folder():
+    assert runs_folder("r", "listing") == os.path.join("r", "tables")  # as before protocols
+    assert runs_folder("r", "listing", quick=True) == os.path.join("r", "tables-quick")
+    assert runs_folder("r", "keras2-batch32") == os.path.join("r", "tables-keras2-batch32")
+    assert runs_folder("r", "batch64", quick=True) == os.path.join("r", "tables-batch64-quick")
+    folders = {runs_folder("r", p, quick) for p in PROTOCOLS for quick in (False, True)}
+    assert len(folders) == 2 * len(PROTOCOLS)
+
+
+def test_unknown_protocol_is_one_line(tmp_path):
+    completed = run_script("reproduce.py", "--protocol", "batch16", "--results-dir", str(tmp_path))
+    assert completed.returncode == 2
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("reproduce.py: error: argument --protocol: invalid choice: 'batch16'")
+
+
+def summary(test, train=99.0, seeds=(1, 2, 3), book_test=98.0):
+    row = {"id": "mlp-01", "row": 1, "table": "mlp", "optimizer": "SGD", "train": 99.0,
+           "test": book_test}
+    values = [test - 0.1, test, test + 0.1][:len(seeds)]
+    return {"row": row, "seeds": list(seeds), "failures": [], "tests": values,
+            "test": sum(values) / len(values), "train": train, "test_spread": 0.1,
+            "train_spread": 0.1, "records": [], "paths": []}
+
+
+def test_summary_line_counts_only_rows_with_all_three_seeds():
+    summaries = [summary(97.6), summary(97.4), summary(98.0, seeds=(1,)), summary(98.4)]
+    assert tables_report.within_line(summaries, "keras2-batch32") == (
+        "2 of 4 rows within 0.5 points (3-seed means), protocol keras2-batch32; "
+        "1 rows do not have seeds 1,2,3 yet")
+
+
+def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
+    missed = summary(96.0, train=96.5)
+    text = tables_report.finding(missed["row"], {"listing": missed}, [missed["row"]], "results")
+    assert text.startswith("Row 1 (SGD): `listing` Δ -2.00: train 96.50% against the book's "
+                           "99.00%: trained less far than the book's run; no seed reaches the "
+                           "band (95.90-96.10%).")
+    assert tables_report.finding(missed["row"], {"listing": summary(97.6)}, [], "r") is None
 
 
 def record_paths(runs_dir, row_id):
@@ -75,12 +129,12 @@ def wait_for(predicate, timeout_s=300):
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_signal):
+    """Under a protocol other than the listing, with its own folder, which the rerun resumes."""
     results_dir = str(tmp_path)
-    runs_dir = os.path.join(results_dir, "tables-quick")
-    command = [sys.executable, "reproduce.py", "--quick", "--table", "mlp", "--rows", "1,2,3",
-               "--results-dir", results_dir]
-    runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+    runs_dir = os.path.join(results_dir, "tables-keras2-batch32-quick")
+    flags = ["--quick", "--protocol", "keras2-batch32", "--table", "mlp", "--rows", "1,2,3",
+             "--results-dir", results_dir]
+    runner = start_script("reproduce.py", *flags)
     try:
         assert wait_for(lambda: record_paths(runs_dir, "mlp-01")), "row 1 never finished"
         # Row 2 starts right after row 1 and needs seconds to import Keras: it is mid-run now.
@@ -96,14 +150,19 @@ def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_
     assert record_paths(runs_dir, "mlp-02") == []  # cut off: nothing of it is kept
     assert glob.glob(os.path.join(runs_dir, "mlp-02-seed1", "*", ".*partial*")) == []
 
-    completed = run_script("reproduce.py", "--quick", "--table", "mlp", "--rows", "1,2,3",
-                           "--results-dir", results_dir)
+    completed = run_script("reproduce.py", *flags)
     assert completed.returncode == 0, completed.stderr
     assert f"[1/3] mlp-01 seed 1: done before ({os.path.dirname(first_row[0])})" \
         in completed.stdout.splitlines()
     assert record_paths(runs_dir, "mlp-01") == first_row  # not rerun
     assert len(record_paths(runs_dir, "mlp-02")) == 1
     assert len(record_paths(runs_dir, "mlp-03")) == 1
+    record = json.load(open(record_paths(runs_dir, "mlp-03")[0]))
+    assert record["hyperparameters"]["batch_size"] == 32
+    assert not os.path.exists(os.path.join(results_dir, "tables-quick"))  # the listing's folder
+    report = open(os.path.join(results_dir, "TABLES_QUICK.md")).read()
+    assert "- 0 of 26 rows within 0.5 points (3-seed means), protocol keras2-batch32; 26 rows " \
+           "do not have seeds 1,2,3 yet" in report.splitlines()  # quick runs have one seed
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +187,9 @@ def test_diverging_row_is_recorded_as_failed_and_the_run_goes_on(diverging_run):
         assert json.load(f)["reason"] == reason
     assert len(record_paths(os.path.join(results_dir, "tables-quick"), "cnn-01")) == 1
     report = open(os.path.join(results_dir, "TABLES_QUICK.md")).read()
-    assert f"failed: seed 1: {reason}" in report
+    assert f"; seed 1 failed: {reason} |" in report
+    row_line = next(line for line in report.splitlines() if line.startswith("| 1 | 256-256-256"))
+    assert row_line.endswith("| - | - | failed |")
 
 
 def test_report_regenerated_from_records_matches_them(diverging_run):
@@ -144,11 +205,15 @@ def test_report_regenerated_from_records_matches_them(diverging_run):
     record = json.load(open(record_path))
     row_line = next(line for line in report.splitlines() if line.startswith("| 1 | 64-64-64"))
     cells = [cell.strip() for cell in row_line.strip("|").split("|")]
-    assert cells[7] == f"{100 * record['train_accuracy']:.2f}"
-    assert cells[8] == f"{100 * record['test_accuracy']:.2f}"
-    assert cells[9].startswith(f"{100 * record['test_accuracy'] - 99.40:+.2f}")
-    assert cells[10] == "1"
-    assert re.search(r"\]\((.*)\)", cells[12]).group(1) == os.path.relpath(record_path, results_dir)
+    assert cells[7] == f"{100 * record['train_accuracy']:.2f} (seed 1)"
+    assert cells[8] == f"{100 * record['test_accuracy']:.2f} (seed 1)"
+    assert cells[9] == f"{100 * record['test_accuracy'] - 99.40:+.2f}"  # no ✓ on one seed
+    runs_line = next(line for line in report.splitlines() if line.startswith("| cnn-01 |"))
+    cells = [cell.strip() for cell in runs_line.strip("|").split("|")]
+    assert cells[1] == "1"
+    assert re.search(r"\]\((.*)\)", cells[4]).group(1) == os.path.relpath(record_path, results_dir)
+    assert "- 0 of 2 rows within 0.5 points (3-seed means), protocol listing; 2 rows do not " \
+           "have seeds 1,2,3 yet" in report.splitlines()
     assert os.path.exists(os.path.join(results_dir, "TABLES_QUICK.png"))
 
 
