@@ -19,10 +19,9 @@ from keras import layers
 
 
 def build_parser():
-    # steps_per_execution=16: same results, a shorter epoch on a GPU (results/gpu/h100-jax.md);
-    # no measurable change on a 2-core CPU (results/BENCHMARKS.md)
-    parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2,
-                                 steps_per_execution=16)
+    # the book's settings; the speed settings per backend come from cli.speed_defaults
+    parser = cli.training_parser(__doc__, listing="cnn", epochs=10, batch_size=128,
+                                 optimizer="adam", dropout=0.2)
     parser.add_argument("--filters", type=cli.positive_int, default=64, metavar="N",
                         help="filters in each of the three Conv2D layers")
     parser.add_argument("--kernel-size", type=cli.positive_int, default=3, metavar="N",
@@ -91,8 +90,11 @@ def main(argv=None):
                   **cli.speed_settings(args))
     # train the network
     epoch_log = records.EpochLog()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size, callbacks=[epoch_log])
-    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size)
+    # not in the listing: a progress display that fits where the output goes (records.py)
+    progress = records.ProgressBar()
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size,
+              callbacks=[epoch_log, progress])
+    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size, callbacks=[progress])
     print("\nTest accuracy: %.1f%%" % (100.0 * acc))
     # the listing's plot_model(model, to_file='cnn-mnist.png') is written here, with the rest
     return records.save_classifier_results(run, model, epoch_log, x_test, y_test, loss, acc,

@@ -246,9 +246,12 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
     model.build((None, x_train.shape[1]))
     model.summary()
     epoch_log = records.EpochLog()
+    # not in the listing: a progress display that fits where the output goes (records.py)
+    progress = records.ProgressBar()
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-              validation_data=(x_val, y_val), callbacks=[epoch_log])
-    loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size)
+              validation_data=(x_val, y_val), callbacks=[epoch_log, progress])
+    loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size,
+                               callbacks=[progress])
     print(f"\n{cell} test accuracy: {100.0 * acc:.1f}%")
     predicted = (model.predict(x_test, verbose=0)[:, 0] > 0.5).astype(np.int64)
     wrong = np.flatnonzero(predicted != y_test)[:10]

@@ -20,12 +20,9 @@ from keras.regularizers import l2
 
 
 def build_parser():
-    # speed defaults chosen by benchmarks/epoch_time.py: on TensorFlow's CPU path, XLA and 16 steps
-    # per call make an epoch 1.9x faster (results/BENCHMARKS.md); other backends keep Keras' choice
-    on_tensorflow = keras.backend.backend() == "tensorflow"
-    parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="adam", dropout=0.45,
-                                 jit_compile="yes" if on_tensorflow else "auto",
-                                 steps_per_execution=16)
+    # the book's settings; the speed settings per backend come from cli.speed_defaults
+    parser = cli.training_parser(__doc__, listing="mlp", epochs=20, batch_size=128,
+                                 optimizer="adam", dropout=0.45)
     parser.add_argument("--hidden-units", type=cli.layer_widths, default="256-256", metavar="WIDTHS",
                         help="widths of the hidden Dense layers: 256-256 is the listing, "
                              "256-256-256 a Table 1.3.2 row (see README)")
@@ -91,9 +88,12 @@ def main(argv=None):
                   **cli.speed_settings(args))
     # train the network
     epoch_log = records.EpochLog()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size, callbacks=[epoch_log])
+    # not in the listing: a progress display that fits where the output goes (records.py)
+    progress = records.ProgressBar()
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size,
+              callbacks=[epoch_log, progress])
     # validate the model on test dataset to determine generalization
-    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size)
+    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size, callbacks=[progress])
     print("\nTest accuracy: %.1f%%" % (100.0 * acc))
     # the listing's plot_model(model, to_file='mlp-mnist.png') is written here, with the rest
     return records.save_classifier_results(run, model, epoch_log, x_test, y_test, loss, acc,

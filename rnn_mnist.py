@@ -23,10 +23,9 @@ CELLS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 
 def build_parser():
-    # steps_per_execution=16: same results, a shorter epoch on a GPU (results/gpu/h100-jax.md)
-    # and on a 2-core CPU (results/BENCHMARKS.md)
-    parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="sgd", dropout=0.2,
-                                 steps_per_execution=16)
+    # the book's settings; the speed settings per backend come from cli.speed_defaults
+    parser = cli.training_parser(__doc__, listing="rnn", epochs=20, batch_size=128,
+                                 optimizer="sgd", dropout=0.2)
     parser.add_argument("--units", type=cli.positive_int, default=256, metavar="N",
                         help="units in the recurrent layer")
     parser.add_argument("--cell", choices=sorted(CELLS), default="simple",
@@ -82,9 +81,12 @@ def main(argv=None):
                   **cli.speed_settings(args))
     # train the network
     epoch_log = records.EpochLog()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size, callbacks=[epoch_log])
+    # not in the listing: a progress display that fits where the output goes (records.py)
+    progress = records.ProgressBar()
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size,
+              callbacks=[epoch_log, progress])
     # the listing prints acc without computing it; the evaluate line is the MLP and CNN listings'
-    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size)
+    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size, callbacks=[progress])
     print("\nTest accuracy: %.1f%%" % (100.0 * acc))
     # the listing's plot_model(model, to_file='rnn-mnist.png') is written here, with the rest
     return records.save_classifier_results(run, model, epoch_log, x_test, y_test, loss, acc,

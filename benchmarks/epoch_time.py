@@ -334,7 +334,7 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
     lines = [
         "# Seconds per epoch: the book's way, this project's default, and the bounds", "",
         f"Made by `python benchmarks/epoch_time.py{' --quick' if quick else ''}` on "
-        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: {records.cpu_name()}, "
+        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: {records.cpu_info()['processor']}, "
         f"{os.cpu_count()} cores, "
         f"Keras backend {first['backend']} on {', '.join(first['devices'])}; "
         f"{samples:,} samples an epoch, batch 128; {rounds} interleaved round(s), each "

@@ -47,15 +47,24 @@ def native_stderr_held_back(dropped_for=()):
 
 
 def devices():
-    """The devices Keras will use, e.g. ['cpu:0'] or ['gpu:0', 'gpu:1'].
+    """The device Keras trains on when no distribution is set, e.g. ['cpu:0'], ['gpu:0'] (JAX,
+    TensorFlow) or ['cuda:0'] (PyTorch): the first of the kind Keras prefers, not every one.
 
-    Listing them starts the backend's runtime (CUDA included, with its notices held back), so
+    Finding it starts the backend's runtime (CUDA included, with its notices held back), so
     call this after any device configuration and before training.
     """
     with native_stderr_held_back():
+        if keras.backend.backend() == "torch":
+            import torch
+
+            if torch.cuda.is_available():  # where Keras' torch backend puts its tensors
+                return [f"cuda:{torch.cuda.current_device()}"]
+            if torch.backends.mps.is_available():
+                return ["mps:0"]
+            return ["cpu:0"]
         try:
-            return [str(device) for device in keras.distribution.list_devices()]
-        except Exception:  # not every backend lists its devices
+            return [str(device) for device in keras.distribution.list_devices()[:1]]
+        except Exception:  # a backend that cannot list its devices
             return []
 
 

@@ -98,10 +98,25 @@ def optimizer_name(text):
 JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
 
 
-def training_parser(doc, *, epochs, batch_size, optimizer, dropout, jit_compile="auto",
-                    steps_per_execution=1):
-    """The flags every training script shares, with that script's book defaults, and the speed
-    settings chosen for it by benchmarks/epoch_time.py (they change how fast, not what)."""
+def speed_defaults(listing, backend):
+    """compile()'s speed settings for a listing ('mlp', 'cnn', 'rnn') on a backend, decided
+    here alone. They change how fast, not what is computed (results/BENCHMARKS.md, and
+    results/investigations/mlp-speed-defaults/ for the MLP's XLA):
+
+    - 16 steps per call into the backend: TensorFlow runs them as one compiled loop (the MLP's
+      CPU epoch 1.9x shorter), JAX as a loop of compiled steps (a shorter epoch on a GPU);
+      Keras' PyTorch trainer accepts only 1;
+    - XLA for the MLP on TensorFlow; elsewhere Keras decides ('auto': on a GPU, yes).
+    """
+    return {"jit_compile": "yes" if (listing, backend) == ("mlp", "tensorflow") else "auto",
+            "steps_per_execution": 1 if backend == "torch" else 16}
+
+
+def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
+    """The flags every training script shares, with that script's book defaults and the speed
+    settings speed_defaults() gives it on the backend in use (what --help shows applies)."""
+    speed = speed_defaults(listing, keras.backend.backend())
+    jit_compile, steps_per_execution = speed["jit_compile"], speed["steps_per_execution"]
     parser = new_parser(doc)
     parser.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
                         help="passes over the training set")
@@ -138,13 +153,16 @@ def add_distribute_arguments(parser):
                              "a machine without GPUs (TensorFlow backend)")
 
 
-def distribute_problem(args, backend):
+def backend_problem(args, backend):
     """Why --distribute/--cpu-devices cannot work as given, or None."""
     if args.cpu_devices > 1 and args.distribute != "mirrored":
         return "argument --cpu-devices: only --distribute mirrored uses several CPU devices"
     if args.cpu_devices > 1 and backend != "tensorflow":
         return (f"argument --cpu-devices: splitting the CPU needs the tensorflow backend "
                 f"(KERAS_BACKEND is {backend})")
+    if getattr(args, "steps_per_execution", 1) > 1 and backend == "torch":
+        return (f"argument --steps-per-execution: Keras' PyTorch backend runs one step per call, "
+                f"got {args.steps_per_execution}")
     supported = {"tensorflow": DISTRIBUTE,
                  "jax": ("none", "mirrored", "tpu")}.get(backend, ("none",))
     if args.distribute not in supported:
@@ -193,7 +211,7 @@ def parse(parser, argv=None):
     if problem:
         parser.error(f"argument --results-dir: {problem}")
     if hasattr(args, "distribute"):
-        problem = distribute_problem(args, keras.backend.backend())
+        problem = backend_problem(args, keras.backend.backend())
         if problem:
             parser.error(problem)
     return args

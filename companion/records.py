@@ -179,29 +179,67 @@ def rename_to_unused(source, target):
             candidate = f"{target}-{number}"
 
 
-def cpu_name():
+VECTOR_EXTENSIONS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
+                     "amx_tile", "neon", "asimd", "sve")
+
+
+def cpu_info():
+    """The CPU's model name and the vector extensions that decide which kernels run, from
+    /proc/cpuinfo; two machines that both say 'AMD EPYC' can differ here."""
+    name, flags = None, set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and name is None:
+                    name = value.strip()
+                elif key in ("flags", "Features") and not flags:
+                    flags = set(value.split())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return {"processor": name or platform.processor() or platform.machine(),
+            "vector_extensions": [flag for flag in VECTOR_EXTENSIONS if flag in flags]}
 
 
 def environment(devices=None):
-    """Backend, devices (those given, or the ones Keras picks) and library versions."""
+    """Backend and its version, the devices that train (those given, or the one Keras picks),
+    the CPU (model, vector extensions, threads) and the library versions."""
     backend = keras.backend.backend()
     versions = {"python": platform.python_version(), "keras": keras.__version__,
                 "numpy": np.__version__, backend: importlib.import_module(backend).__version__}
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "keras_backend": backend,
         "devices": companion.devices() if devices is None else devices,
-        "machine": {"platform": platform.platform(), "processor": cpu_name(),
-                    "cpu_count": os.cpu_count()},
+        "machine": {"platform": platform.platform(), **cpu_info(),
+                    "cpu_count": os.cpu_count(), "threads_available": threads},
         "versions": versions,
     }
+
+
+class ProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras' progress display, fitted to where the output goes: the bar on a terminal, one line
+    per epoch (as verbose=2) in a log file, a pipe or CI. It also stops at the last step: Keras
+    3.15's bar counts past the end when several steps run per call (480/469 with
+    steps_per_execution=16, keras-team/keras#20861)."""
+
+    def set_params(self, params):
+        super().set_params(params)
+        if self.verbose == 1 and not sys.stdout.isatty():
+            self.verbose = 2
+
+    def _last_step(self, batch):
+        return batch if self.target is None else min(batch, self.target - 1)
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(self._last_step(batch), logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        super().on_test_batch_end(self._last_step(batch), logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        super().on_predict_batch_end(self._last_step(batch), logs)
 
 
 class EpochLog(keras.callbacks.Callback):

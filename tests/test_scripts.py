@@ -1,9 +1,14 @@
-"""Each script end to end in smoke mode, as a reader runs it, and what it leaves in results/."""
+"""Each script end to end in smoke mode, as a reader runs it, on every backend installed, and
+what it leaves in results/."""
+import argparse
+import importlib.util
 import os
+import re
 import shutil
 
 import pytest
 
+from companion import cli
 from conftest import only_run_folder, read_record, run_script
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -25,10 +30,34 @@ def assert_png(path):
     assert os.path.getsize(path) > 2000
 
 
+def backend_param(backend):
+    """TensorFlow and JAX are installed by requirements-test.txt; PyPI's torch carries several
+    GB of CUDA libraries, so its runs happen wherever torch is installed, and skip elsewhere."""
+    missing = importlib.util.find_spec(backend) is None
+    return pytest.param(backend, marks=pytest.mark.skipif(
+        missing, reason=f"{backend} is not installed (pip install {backend})"))
+
+
+BACKENDS = [backend_param(name) for name in ("tensorflow", "jax", "torch")]
+
+
+def assert_log_lines_per_epoch(stdout, epochs):
+    """Output to a file or pipe: no carriage-return redraws, one line per epoch, and no step
+    count past the end (Keras 3.15 shows 480/469 with steps_per_execution=16)."""
+    assert "\r" not in stdout and "\x08" not in stdout
+    counts = re.findall(r"^(\d+)/(\d+) - ", stdout, flags=re.MULTILINE)
+    assert len(counts) >= epochs
+    assert all(int(done) <= int(total) for done, total in counts), counts
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("script", sorted(TRAINING_SCRIPTS))
-def test_training_script_smoke_run(script, results_dir):
-    completed = run_script(script, "--dry-run", "--results-dir", results_dir)
+def test_training_script_smoke_run(script, backend, results_dir):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    completed = run_script(script, "--dry-run", "--results-dir", results_dir, env=env)
     assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert_log_lines_per_epoch(completed.stdout, epochs=1)
     folder = only_run_folder(results_dir, script[:-3])
     record = read_record(folder)
 
@@ -41,9 +70,15 @@ def test_training_script_smoke_run(script, results_dir):
     for name, value in TRAINING_SCRIPTS[script].items():
         assert record["hyperparameters"][name] == value, name
     assert record["seed"] == 1 and record["dry_run"] is True
-    assert record["keras_backend"] == "tensorflow"
-    assert record["devices"] == ["cpu:0"]
-    assert set(record["versions"]) >= {"python", "keras", "numpy", "tensorflow"}
+    assert record["keras_backend"] == backend
+    assert record["devices"] == ["cpu:0"]  # the device that trained: no GPU here
+    assert set(record["versions"]) >= {"python", "keras", "numpy", backend}
+    speed = cli.speed_defaults(script.split("_")[0], backend)
+    assert record["hyperparameters"]["steps_per_execution"] == speed["steps_per_execution"]
+    assert record["hyperparameters"]["jit_compile"] == speed["jit_compile"]
+    machine = record["machine"]
+    assert machine["processor"] and machine["cpu_count"] >= 1
+    assert machine["threads_available"] >= 1 and isinstance(machine["vector_extensions"], list)
     assert record["data"]["train_samples"] == 2048 and record["data"]["test_samples"] == 512
     assert record["parameters"] == PARAMETERS[script]
     assert len(record["epochs"]) == 1
@@ -68,6 +103,23 @@ def test_training_script_smoke_run(script, results_dir):
     for filename in record["files"].values():
         if filename.endswith(".png"):
             assert_png(os.path.join(folder, filename))
+
+
+def test_speed_defaults_are_ones_each_backend_accepts():
+    """Checked without torch: Keras' PyTorch trainer refuses steps_per_execution > 1."""
+    assert cli.speed_defaults("mlp", "tensorflow") == {"jit_compile": "yes",
+                                                       "steps_per_execution": 16}
+    assert cli.speed_defaults("cnn", "tensorflow") == {"jit_compile": "auto",
+                                                       "steps_per_execution": 16}
+    assert cli.speed_defaults("rnn", "jax") == {"jit_compile": "auto", "steps_per_execution": 16}
+    for listing in ("mlp", "cnn", "rnn"):
+        assert cli.speed_defaults(listing, "torch") == {"jit_compile": "auto",
+                                                        "steps_per_execution": 1}
+    args = argparse.Namespace(steps_per_execution=16, cpu_devices=1, distribute="none")
+    assert cli.backend_problem(args, "torch") == (
+        "argument --steps-per-execution: Keras' PyTorch backend runs one step per call, got 16")
+    args.steps_per_execution = 1
+    assert cli.backend_problem(args, "torch") is None
 
 
 def test_rnn_cell_flag_builds_that_cell(results_dir):
