@@ -1,0 +1,104 @@
+"""Each listing on each installed Keras backend, a few epochs each: does it run, where, how well
+and how fast? Writes a Markdown table (card, backend, test accuracy, seconds per epoch).
+
+Made for a lent GPU machine that has JAX and PyTorch but no TensorFlow and no network: MNIST
+then comes from a Keras cache file ($KERAS_HOME/datasets/mnist.npz). It runs the scripts
+themselves, each in its own process, and reads their records, so what it reports is what a
+reader's run does. On a CPU it runs too (slowly, without --quick).
+
+    python benchmarks/backend_check.py                    # 3 epochs of each listing per backend
+    python benchmarks/backend_check.py --backends jax,torch --output results/gpu/h200.md
+    python benchmarks/backend_check.py --quick            # smoke mode: --dry-run runs
+"""
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from companion.cli import OneLineParser  # noqa: E402  (the scripts' one-line errors)
+
+SCRIPTS = {"mlp": "mlp_mnist.py", "cnn": "cnn_mnist.py", "rnn": "rnn_mnist.py"}
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def card_name():
+    """The first NVIDIA card's name, or else the CPU's."""
+    try:
+        names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                               capture_output=True, text=True, timeout=30).stdout.split("\n")
+        if names[0].strip():
+            return names[0].strip()
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    with open("/proc/cpuinfo") as f:  # no Keras import here: the check must start anywhere
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip() + " (CPU)"
+    return platform.processor() or platform.machine()
+
+
+def run_one(backend, listing, epochs, quick, results_dir):
+    """Train one listing on one backend; returns the table's cells."""
+    command = [sys.executable, os.path.join(ROOT, SCRIPTS[listing]), "--results-dir", results_dir]
+    command += ["--dry-run"] if quick else ["--epochs", str(epochs)]
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return [backend, SCRIPTS[listing], "-", "-", "-", f"failed (exit {done.returncode}): {last}"]
+    folder = done.stdout.strip().splitlines()[-1].removeprefix("Results: ")
+    with open(os.path.join(folder, "record.json")) as f:
+        record = json.load(f)
+    seconds = [epoch["seconds"] for epoch in record["epochs"]]
+    after_first = seconds[1:] or seconds  # the first epoch includes compiling
+    return [backend, SCRIPTS[listing], ", ".join(record["devices"]) or "?",
+            f"{100 * record['test_accuracy']:.2f}%", f"{statistics.median(after_first):.3f}",
+            f"{record['versions'].get(backend, '?')}, Keras {record['versions']['keras']}"]
+
+
+def main(argv=None):
+    parser = OneLineParser(description=__doc__.splitlines()[0])
+    installed = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
+    parser.add_argument("--backends", default=",".join(installed),
+                        help="comma-separated; default: those installed")
+    parser.add_argument("--scripts", default="mlp,cnn,rnn", help="listings, comma-separated")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="each script with --dry-run")
+    parser.add_argument("--output", default=os.path.join(ROOT, "results", "BACKENDS.md"))
+    args = parser.parse_args(argv)
+    backends = [b for b in args.backends.split(",") if b]
+    listings = [s for s in args.scripts.split(",") if s]
+    unknown = [b for b in backends if b not in BACKENDS] + [s for s in listings if s not in SCRIPTS]
+    if unknown or not backends:
+        parser.error(f"unknown or no backend or script: {', '.join(unknown) or 'none given'}")
+    card = card_name()
+    rows = []
+    with tempfile.TemporaryDirectory() as results_dir:
+        for backend in backends:
+            for listing in listings:
+                rows.append(run_one(backend, listing, args.epochs, args.quick, results_dir))
+                print(" | ".join(rows[-1]), flush=True)
+    epochs = "smoke mode (--dry-run: 2,048 digits, 1 epoch)" if args.quick \
+        else f"{args.epochs} epochs each"
+    lines = [f"# The listings on each backend: {card}", "",
+             f"Made by `python benchmarks/backend_check.py` on "
+             f"{datetime.now(timezone.utc):%Y-%m-%d}, {epochs}, each script's own defaults "
+             f"otherwise. Seconds per epoch: the median after the first epoch (which compiles).",
+             "", "| backend | script | devices | test accuracy | s/epoch | versions |",
+             "|---|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    with open(args.output, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"Table: {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""benchmarks/backend_check.py: the listing on each backend, as a table a reader can commit."""
+import os
+
+from conftest import run_script
+
+
+def test_check_writes_one_row_per_backend_from_the_runs_records(tmp_path):
+    output = tmp_path / "BACKENDS.md"
+    completed = run_script("benchmarks/backend_check.py", "--quick", "--backends",
+                           "tensorflow,jax", "--scripts", "mlp", "--output", str(output))
+    assert completed.returncode == 0, completed.stderr
+    lines = output.read_text().splitlines()
+    assert lines[0].startswith("# The listings on each backend: ")
+    rows = [line.strip("|").split("|") for line in lines if line.startswith("| ") and
+            "mlp_mnist.py" in line]
+    assert [[cell.strip() for cell in row][:3] for row in rows] == [
+        ["tensorflow", "mlp_mnist.py", "cpu:0"], ["jax", "mlp_mnist.py", "cpu:0"]]
+    for row in rows:
+        accuracy = float(row[3].strip().rstrip("%"))
+        assert 10.0 < accuracy <= 100.0  # 2,048 digits, one epoch: well above chance
+        assert float(row[4]) > 0
+
+
+def test_unknown_backend_is_refused(tmp_path):
+    completed = run_script("benchmarks/backend_check.py", "--backends", "theano",
+                           "--output", os.path.join(tmp_path, "x.md"))
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[-1].endswith("unknown or no backend or script: theano")
