@@ -1,5 +1,7 @@
 """Listing 1.4.1: a CNN classifies MNIST digits.
 
+The book repository's file: cnn-mnist-1.4.1.py.
+
 Three Conv2D(64, 3x3, ReLU) layers with MaxPooling2D(2) between them, then Flatten,
 Dropout(0.2) and a 10-way softmax; Adam, 10 epochs, batches of 128 (Atienza, "Advanced Deep
 Learning with Keras", Chapter 1). The book's code reports 99.4% test accuracy; this script's own
@@ -32,7 +34,8 @@ def build_parser():
 
 
 def preprocess(images):
-    """Listing lines 14-20: give each square image one channel and scale it to [0, 1]."""
+    """The listing's "resize and normalize" step: each square image gets one channel
+    (image_size x image_size x 1), scaled to [0, 1]."""
     # input image dimensions
     image_size = images.shape[1]
     # resize and normalize

@@ -217,7 +217,8 @@ def feature_maps_figure(x_train, y_train, x_test, epochs, dry_run):
     maps = [keras.ops.convert_to_numpy(output)[0] for output in probe(digit)]
     channels = 8
     figure, axes = plt.subplots(len(maps), channels + 1, figsize=(1.6 * (channels + 1), 5.4))
-    for row, (feature_map, name) in enumerate(zip(maps, ["first (shallow)", "middle", "last (deep)"])):
+    names = ["first (shallow)", "middle", "last (deep)"]
+    for row, (feature_map, name) in enumerate(zip(maps, names)):
         axes[row, 0].imshow(x_test[0], cmap="gray")
         axes[row, 0].set_title(name, fontsize=8)
         for channel in range(channels):

@@ -1,4 +1,6 @@
-"""Listing 1.2.1: count MNIST's labels and draw 25 random training digits.
+"""Listing 1.3.1: count MNIST's labels and draw 25 random training digits.
+
+The book repository's file: mnist-sampler-1.3.1.py.
 
 Prints the number of train and test images of each digit (the book: 60,000 train, 10,000 test)
 and writes a 5x5 grid of random training digits, mnist-samples.png, into a new folder under

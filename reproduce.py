@@ -32,9 +32,18 @@ import time
 from datetime import datetime
 
 from companion import cli, tables_report
-from companion.book_tables import (BOOK_TABLES, LISTING, PROTOCOLS, SCRIPTS, failure,
-                                   finished_record, read_book_rows, row_dir, row_flags,
-                                   runs_folder)
+from companion.book_tables import (
+    BOOK_TABLES,
+    LISTING,
+    PROTOCOLS,
+    SCRIPTS,
+    failure,
+    finished_record,
+    read_book_rows,
+    row_dir,
+    row_flags,
+    runs_folder,
+)
 from companion.tables_report import record_minutes, write_atomically
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -97,7 +106,8 @@ def main(argv=None):
                         help="how every row is trained: " + "; ".join(
                             f"{name}: {protocol['about']}" for name, protocol in PROTOCOLS.items()))
     parser.add_argument("--quick", action="store_true",
-                        help="smoke mode: every run with --dry-run, into <results-dir>/tables-quick")
+                        help="smoke mode: every run with --dry-run, into "
+                             "<results-dir>/tables[-<protocol>]-quick")
     parser.add_argument("--report", action="store_true",
                         help="only rewrite TABLES.md and its figure from the records")
     parser.add_argument("--retry-failed", action="store_true",
@@ -177,7 +187,7 @@ def write_reports(args):
     rows = read_book_rows(args.book_table)
     if not args.quick and os.path.abspath(args.book_table) == BOOK_TABLES:
         tables_report.write_experiment_report(rows, args.results_dir)
-    return tables_report.write_tables_report(rows, args.results_dir, args.quick, args.protocol)
+    return tables_report.write_tables_report(rows, args.results_dir, args.quick)
 
 
 def estimate(remaining, durations, results_dir):

@@ -1,5 +1,7 @@
 """Listing 1.5.1: a recurrent network reads each MNIST digit row by row.
 
+The book repository's file: rnn-mnist-1.5.1.py.
+
 Each 28x28 image is 28 timesteps of 28 pixels. SimpleRNN(256, dropout=0.2) then a 10-way
 softmax; SGD, 20 epochs, batches of 128 (Atienza, "Advanced Deep Learning with Keras",
 Chapter 1). The book's code reports 98.3% test accuracy; this script's own runs, with their
@@ -34,8 +36,8 @@ def build_parser():
 
 
 def preprocess(images):
-    """Listing lines 14-19: each square image becomes image_size timesteps of image_size
-    features, scaled to [0, 1]."""
+    """The listing's "resize and normalize" step: each square image becomes image_size
+    timesteps of image_size features, scaled to [0, 1]."""
     # resize and normalize
     image_size = images.shape[1]
     images = np.reshape(images, [-1, image_size, image_size])
@@ -47,7 +49,10 @@ def build_model(input_shape, num_labels, units, dropout, cell):
     model = keras.Sequential()
     # Keras 3 declares the input with Input(); the listing passes input_shape= to SimpleRNN instead
     model.add(keras.Input(shape=input_shape))
-    model.add(CELLS[cell](units=units, dropout=dropout))
+    if cell == "simple":
+        model.add(layers.SimpleRNN(units=units, dropout=dropout))
+    else:  # not in the listing: --cell lstm|gru, the notes' other recurrent layers
+        model.add(CELLS[cell](units=units, dropout=dropout))
     model.add(layers.Dense(num_labels))
     model.add(layers.Activation("softmax"))
     return model

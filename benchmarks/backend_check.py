@@ -52,7 +52,8 @@ def run_one(backend, listing, epochs, quick, results_dir):
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return [backend, SCRIPTS[listing], "-", "-", "-", f"failed (exit {done.returncode}): {last}"]
+        failed = f"failed (exit {done.returncode}): {last}"
+        return [backend, SCRIPTS[listing], "-", "-", "-", failed]
     folder = done.stdout.strip().splitlines()[-1].removeprefix("Results: ")
     with open(os.path.join(folder, "record.json")) as f:
         record = json.load(f)

@@ -197,10 +197,10 @@ def worker(model_name, mode, epochs, samples):
     """Train the listing for `epochs` epochs on `samples` digits; print one JSON line."""
     import resource
 
+    import keras
+
     import companion  # first: imports Keras quietly
     from companion import cli, mnist, records
-
-    import keras
 
     (x_train, y_train), _, _ = mnist.load_data()
     keras.utils.set_random_seed(1)

@@ -14,6 +14,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BOOK_TABLES = os.path.join(HERE, "book_tables.csv")
 SCRIPTS = {"mlp": "mlp_mnist.py", "cnn": "cnn_mnist.py", "rnn": "rnn_mnist.py"}
 TITLES = {"mlp": "Table 1.3.2: MLP", "cnn": "Table 1.4.1: CNN", "rnn": "Table 1.5.1: SimpleRNN"}
+# what each listing's header in the book's repository reports (chapter1.md)
+LISTING_TEST_ACCURACY = {"mlp_mnist": 98.3, "cnn_mnist": 99.4, "rnn_mnist": 98.3}
 TOLERANCE = 0.5  # percentage points: the goal for every row's test accuracy
 SEEDS = (1, 2, 3)  # a row's result is the mean over these seeds
 

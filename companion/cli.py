@@ -233,13 +233,14 @@ def results_dir_problem(path):
 
 
 def run_main(main, argv=None):
-    """Run a script's main(): a UserError or Ctrl-C ends it with one line, not a traceback."""
+    """Run a script's main(): a UserError (bad input: exit status 2, as a bad flag) or Ctrl-C
+    ends it with one line, not a traceback."""
     prog = os.path.basename(sys.argv[0])
     try:
         main(argv)
     except UserError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(2)
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted; this run wrote no results", file=sys.stderr)
         sys.exit(130)

@@ -19,7 +19,7 @@ from companion import download
 from companion.cli import UserError
 
 IMAGE_SHAPE = (28, 28)
-# Label counts from the book (Listing 1.2.1's output); any genuine MNIST file has exactly these.
+# Label counts from the book (Listing 1.3.1's output); any genuine MNIST file has exactly these.
 TRAIN_LABEL_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
                       5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
 TEST_LABEL_COUNTS = {0: 980, 1: 1135, 2: 1032, 3: 1010, 4: 982,
@@ -119,8 +119,10 @@ def read_pure_ml_file(path):
 def check(data, path, fix):
     """Raise UserError unless `data` is the complete MNIST: shapes, dtype and label counts."""
     (x_train, y_train), (x_test, y_test) = data
-    expected = [("train images", x_train, (60000, *IMAGE_SHAPE)), ("train labels", y_train, (60000,)),
-                ("test images", x_test, (10000, *IMAGE_SHAPE)), ("test labels", y_test, (10000,))]
+    expected = [("train images", x_train, (60000, *IMAGE_SHAPE)),
+                ("train labels", y_train, (60000,)),
+                ("test images", x_test, (10000, *IMAGE_SHAPE)),
+                ("test labels", y_test, (10000,))]
     for name, array, shape in expected:
         if array.shape != shape or array.dtype != np.uint8:
             raise UserError(f"MNIST file {path} is not the complete data set: {name} are "

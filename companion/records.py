@@ -34,7 +34,8 @@ matplotlib.use("Agg")  # files, not windows: the scripts also run on headless ma
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-GRAPHVIZ_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
+GRAPHVIZ_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; "
+                 "macOS: brew install graphviz)")
 
 
 class Run:
@@ -46,7 +47,8 @@ class Run:
         self.script = os.path.basename(script)
         self.args = args
         self.started = datetime.now(timezone.utc)
-        self.command = " ".join(shlex.quote(part) for part in ["python", self.script, *sys.argv[1:]])
+        self.command = " ".join(shlex.quote(part)
+                                for part in ["python", self.script, *sys.argv[1:]])
         self.parent = os.path.join(args.results_dir, folder or os.path.splitext(self.script)[0])
         self.distribution = distribution
         self.environment = environment(distribution.devices if distribution else None)

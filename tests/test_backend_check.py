@@ -1,9 +1,11 @@
 """benchmarks/backend_check.py: the listing on each backend, as a table a reader can commit."""
 import os
 
+import pytest
 from conftest import run_script
 
 
+@pytest.mark.slow
 def test_check_writes_one_row_per_backend_from_the_runs_records(tmp_path):
     output = tmp_path / "BACKENDS.md"
     completed = run_script("benchmarks/backend_check.py", "--quick", "--backends",

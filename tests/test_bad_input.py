@@ -2,18 +2,19 @@
 import os
 
 import pytest
+from conftest import run_script
 
 import cnn_mnist
 import mlp_mnist
 import mnist_samples
 import rnn_mnist
 from companion import mnist
-from conftest import run_script
 
 CASES = [
     (mlp_mnist, ["--epochs", "-1"], "argument --epochs: expected a positive integer, got '-1'"),
     (mlp_mnist, ["--epochs", "ten"], "argument --epochs: expected a positive integer, got 'ten'"),
-    (mlp_mnist, ["--dropout", "1.0"], "argument --dropout: dropout rate must be in [0, 1), got '1.0'"),
+    (mlp_mnist, ["--dropout", "1.0"],
+     "argument --dropout: dropout rate must be in [0, 1), got '1.0'"),
     (mlp_mnist, ["--dropout", "nan"], "argument --dropout: expected a finite number, got 'nan'"),
     (mlp_mnist, ["--optimizer", "adagrad"],
      "argument --optimizer: unknown optimizer 'adagrad' (choose from sgd, adam, rmsprop)"),
@@ -24,9 +25,11 @@ CASES = [
      "argument --hidden-units: malformed layer list '256--256': expected positive widths "
      "such as 256-256-256"),
     (mlp_mnist, ["--l2", "-0.1"], "argument --l2: expected a number >= 0, got '-0.1'"),
-    (cnn_mnist, ["--batch-size", "0"], "argument --batch-size: expected a positive integer, got '0'"),
+    (cnn_mnist, ["--batch-size", "0"],
+     "argument --batch-size: expected a positive integer, got '0'"),
     (cnn_mnist, ["--filters", "1.5"], "argument --filters: expected a positive integer, got '1.5'"),
-    (rnn_mnist, ["--dropout", "-0.2"], "argument --dropout: dropout rate must be in [0, 1), got '-0.2'"),
+    (rnn_mnist, ["--dropout", "-0.2"],
+     "argument --dropout: dropout rate must be in [0, 1), got '-0.2'"),
     (mnist_samples, ["--seed", "-3"], "argument --seed: expected an integer >= 0, got '-3'"),
 ]
 
@@ -95,6 +98,7 @@ def test_missing_backend_package_is_one_line(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_help_lists_every_flag_with_book_default():
     completed = run_script("mlp_mnist.py", "--help")
     assert completed.returncode == 0

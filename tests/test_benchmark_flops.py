@@ -1,14 +1,9 @@
 """The benchmark's FLOP count, checked against the arithmetic written out by hand."""
-import os
-import sys
+import epoch_time  # benchmarks/ is on pytest's pythonpath (pyproject.toml)
 
 import cnn_mnist
 import mlp_mnist
 import rnn_mnist
-from conftest import ROOT
-
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-import epoch_time  # noqa: E402
 
 
 def test_mlp_listing():
@@ -36,8 +31,11 @@ def test_rnn_listing_counts_backpropagation_through_time():
 
 
 def test_lstm_has_four_gates():
-    simple = epoch_time.training_flops_per_sample(rnn_mnist.build_model((28, 28), 10, 64, 0, "simple"))
-    lstm = epoch_time.training_flops_per_sample(rnn_mnist.build_model((28, 28), 10, 64, 0, "lstm"))
+    def flops(cell):
+        model = rnn_mnist.build_model((28, 28), 10, 64, 0, cell)
+        return epoch_time.training_flops_per_sample(model)
+
+    simple, lstm = flops("simple"), flops("lstm")
     dense = 3 * 2 * 64 * 10  # the Dense layer: forward, weight and input gradients
     assert lstm - dense == 4 * (simple - dense)
 

@@ -4,9 +4,9 @@ import os
 
 import numpy as np
 import pytest
+from conftest import only_run_folder, run_script
 
 import concept_figures as figures
-from conftest import only_run_folder, run_script
 
 
 def test_convolution_steps_equal_keras_conv():
@@ -42,6 +42,7 @@ def test_selu_constants_are_the_books():
         -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_every_figure_in_smoke_mode(results_dir):
     completed = run_script("concept_figures.py", "--dry-run", "--results-dir", results_dir)
     assert completed.returncode == 0, completed.stderr

@@ -11,12 +11,13 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, only_run_folder, read_record, run_script
 
 SHORT_RUN = ["mlp_mnist.py", "--epochs", "1"]
 SAME_WITHIN = 0.01  # one point of test accuracy; dropout draws differ per replica
 WORKER_TIMEOUT_S = 300
+
+pytestmark = pytest.mark.slow  # every test here starts training processes
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +98,10 @@ TF_CONFIG_EXAMPLE = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:
 
 
 @pytest.mark.parametrize("flags, tf_config, status, message", [
-    (["--distribute", "multi-worker"], None, 1,
+    (["--distribute", "multi-worker"], None, 2,
      "--distribute multi-worker needs TF_CONFIG, which lists the workers and says which one "
      f"this is, e.g. {TF_CONFIG_EXAMPLE}"),
-    (["--distribute", "multi-worker"], '{"cluster": {"worker": ["a:1"]}, "task": {"index": 3}}', 1,
+    (["--distribute", "multi-worker"], '{"cluster": {"worker": ["a:1"]}, "task": {"index": 3}}', 2,
      "TF_CONFIG is not a cluster of workers with this task's index: "
      f"'{{\"cluster\": {{\"worker\": [\"a:1\"]}}, \"task\": {{\"index\": 3}}}}'; expected e.g. "
      f"{TF_CONFIG_EXAMPLE}"),
@@ -123,7 +124,7 @@ def test_no_tpu_is_one_line(tmp_path):
     results_dir = tmp_path / "results"
     completed = run_script("cnn_mnist.py", "--distribute", "tpu", "--results-dir",
                            str(results_dir), env=env)
-    assert completed.returncode == 1
+    assert completed.returncode == 2
     lines = completed.stderr.splitlines()
     assert len(lines) == 1, completed.stderr
     assert lines[0].startswith("cnn_mnist.py: error: --distribute tpu: no TPU found (")

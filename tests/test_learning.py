@@ -1,8 +1,11 @@
 """One real learning check: the MLP listing on all 60,000 training digits, for 2 epochs."""
-import mlp_mnist
+import pytest
 from conftest import read_record
 
+import mlp_mnist
 
+
+@pytest.mark.slow
 def test_mlp_listing_reaches_96_percent_in_two_epochs(results_dir):
     folder = mlp_mnist.main(["--epochs", "2", "--results-dir", results_dir])
     record = read_record(folder)

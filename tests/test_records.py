@@ -8,10 +8,10 @@ import sys
 import keras
 import matplotlib.pyplot as plt
 import pytest
+from conftest import read_record
 
 import mnist_samples
 from companion import cli, records
-from conftest import read_record
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
@@ -87,7 +87,7 @@ def test_ctrl_c_ends_with_one_line_and_status_130(capsys, monkeypatch):
     assert capsys.readouterr().err == "\nmlp_mnist.py: interrupted; this run wrote no results\n"
 
 
-def test_user_error_ends_with_one_line_and_status_1(capsys, monkeypatch):
+def test_user_error_ends_with_one_line_and_status_2(capsys, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["cnn_mnist.py"])
 
     def main(argv):
@@ -95,7 +95,7 @@ def test_user_error_ends_with_one_line_and_status_1(capsys, monkeypatch):
 
     with pytest.raises(SystemExit) as exit_info:
         cli.run_main(main)
-    assert exit_info.value.code == 1
+    assert exit_info.value.code == 2  # bad input, as a bad flag
     assert capsys.readouterr().err == "cnn_mnist.py: error: MNIST file x is corrupt; delete it\n"
 
 

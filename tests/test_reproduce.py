@@ -7,11 +7,10 @@ import signal
 import time
 
 import pytest
+from conftest import ROOT, run_script, start_script
 
 from companion import tables_report
 from companion.book_tables import PROTOCOLS, read_book_rows, row_flags, runs_folder
-from conftest import ROOT, run_script, start_script
-
 
 CHAPTER = os.path.join(ROOT, "..", "shared", "book", "chapter1.md")  # beside the checkout
 
@@ -127,6 +126,7 @@ def wait_for(predicate, timeout_s=300):
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_signal):
     """Under a protocol other than the listing, with its own folder, which the rerun resumes."""
@@ -144,7 +144,8 @@ def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_
         if runner.poll() is None:
             runner.kill()
     assert runner.returncode == 130, (runner.returncode, stdout[-2000:], stderr[-3000:])
-    assert stderr.splitlines()[-1] == "reproduce.py: stopped; run the same command again to carry on"
+    assert stderr.splitlines()[-1] == \
+        "reproduce.py: stopped; run the same command again to carry on"
     first_row = record_paths(runs_dir, "mlp-01")
     assert len(first_row) == 1
     assert record_paths(runs_dir, "mlp-02") == []  # cut off: nothing of it is kept
@@ -178,6 +179,7 @@ def diverging_run(tmp_path_factory):
     return completed, results_dir, str(table)
 
 
+@pytest.mark.slow
 def test_diverging_row_is_recorded_as_failed_and_the_run_goes_on(diverging_run):
     completed, results_dir, _ = diverging_run
     assert completed.returncode == 0, completed.stderr
@@ -192,6 +194,7 @@ def test_diverging_row_is_recorded_as_failed_and_the_run_goes_on(diverging_run):
     assert row_line.endswith("| - | - | failed |")
 
 
+@pytest.mark.slow
 def test_report_regenerated_from_records_matches_them(diverging_run):
     _, results_dir, table = diverging_run
     report_path = os.path.join(results_dir, "TABLES_QUICK.md")

@@ -7,9 +7,9 @@ import re
 import shutil
 
 import pytest
+from conftest import only_run_folder, read_record, run_script
 
 from companion import cli
-from conftest import only_run_folder, read_record, run_script
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -50,6 +50,7 @@ def assert_log_lines_per_epoch(stdout, epochs):
     assert all(int(done) <= int(total) for done, total in counts), counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("script", sorted(TRAINING_SCRIPTS))
 def test_training_script_smoke_run(script, backend, results_dir):
@@ -122,6 +123,7 @@ def test_speed_defaults_are_ones_each_backend_accepts():
     assert cli.backend_problem(args, "torch") is None
 
 
+@pytest.mark.slow
 def test_rnn_cell_flag_builds_that_cell(results_dir):
     completed = run_script("rnn_mnist.py", "--dry-run", "--cell", "gru", "--units", "32",
                            "--results-dir", results_dir)
@@ -133,6 +135,7 @@ def test_rnn_cell_flag_builds_that_cell(results_dir):
     assert "│ gru (GRU)" in completed.stdout
 
 
+@pytest.mark.slow
 def test_mnist_samples(results_dir):
     completed = run_script("mnist_samples.py", "--results-dir", results_dir)
     assert completed.returncode == 0, completed.stderr

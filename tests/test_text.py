@@ -5,10 +5,10 @@ import socket
 import keras
 import numpy as np
 import pytest
+from conftest import read_record, run_script
 
 import lstm_gru_text as text
 from companion import cli
-from conftest import read_record, run_script
 
 # The first numbers of GloVe 6B 50d's vector for "the", as in the Stanford file.
 GLOVE_THE = [0.418, 0.24968, -0.41242, 0.1217, 0.34527]
@@ -94,6 +94,7 @@ def test_padding_is_masked(cell):
     assert model.layers[0].trainable is False
 
 
+@pytest.mark.slow
 def test_every_cell_in_smoke_mode(results_dir):
     completed = run_script("lstm_gru_text.py", "--dry-run", "--results-dir", results_dir)
     assert completed.returncode == 0, completed.stderr
@@ -112,6 +113,7 @@ def test_every_cell_in_smoke_mode(results_dir):
     assert completed.stdout.splitlines()[-4] == "Test accuracy, %"
 
 
+@pytest.mark.slow
 def test_a_cell_learns_sentiment(results_dir):
     results = text.main(["--cell", "gru", "--epochs", "3", "--results-dir", results_dir])
     assert results["gru"][0] > 70.0
