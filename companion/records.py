@@ -9,6 +9,7 @@ a new run never overwrites an earlier one (each gets a folder of its own).
         curves.png         loss and accuracy per epoch
         confusion.png      test-set confusion matrix
         misclassified.png  25 misclassified test digits
+        model.keras        the trained model (keras.saving.load_model reads it back)
         model.png          keras.utils.plot_model diagram (when Graphviz is installed)
 """
 import contextlib
@@ -59,8 +60,8 @@ class Run:
               f"devices: {', '.join(self.environment['devices']) or 'unknown'}{spread}")
 
     def write(self, figures, model=None, texts=None, **fields):
-        """Write the figures, the texts ({filename: str}), the model diagram and record.json;
-        return the run's folder.
+        """Write the figures, the texts ({filename: str}), the trained model (model.keras, Keras
+        3's format) with its diagram, and record.json; return the run's folder.
 
         Everything goes to a hidden staging folder first, renamed into place once complete.
         In multi-worker training only worker 0 writes; the others return None.
@@ -83,8 +84,11 @@ class Run:
                 with open(os.path.join(staging, filename), "w") as f:
                     f.write(text)
                 files[os.path.splitext(filename)[0]] = filename
-            if model is not None and save_model_diagram(model, os.path.join(staging, "model.png")):
-                files["model"] = "model.png"
+            if model is not None:
+                model.save(os.path.join(staging, "model.keras"))
+                files["saved_model"] = "model.keras"
+                if save_model_diagram(model, os.path.join(staging, "model.png")):
+                    files["model"] = "model.png"
             files["record"] = "record.json"
             record = self.record(fields, files)
             with open(os.path.join(staging, "record.json"), "w") as f:

@@ -6,10 +6,12 @@ import os
 import re
 import shutil
 
+import keras
+import numpy as np
 import pytest
 from conftest import only_run_folder, read_record, run_script
 
-from companion import cli
+from companion import cli, mnist
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -95,7 +97,8 @@ def test_training_script_smoke_run(script, backend, results_dir):
     correct = sum(confusion[i][i] for i in range(10))
     assert correct / 512 == pytest.approx(record["test_accuracy"], abs=1e-6)
 
-    expected_files = {"curves": "curves.png", "confusion": "confusion.png",
+    expected_files = {"saved_model": "model.keras", "curves": "curves.png",
+                      "confusion": "confusion.png",
                       "misclassified": "misclassified.png", "record": "record.json"}
     if shutil.which("dot"):  # Graphviz is optional: without it there is no model.png
         expected_files["model"] = "model.png"
@@ -104,6 +107,17 @@ def test_training_script_smoke_run(script, backend, results_dir):
     for filename in record["files"].values():
         if filename.endswith(".png"):
             assert_png(os.path.join(folder, filename))
+    assert_saved_model_scores_as_recorded(script, folder, record)
+
+
+def assert_saved_model_scores_as_recorded(script, folder, record):
+    """model.keras reloads (here on TensorFlow, whatever trained it) and scores the recorded
+    test accuracy on the same 512 test digits."""
+    model = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    _, (x_test, y_test), _ = mnist.load_data(dry_run=True)
+    preprocess = importlib.import_module(script[:-3]).preprocess
+    predicted = np.argmax(model.predict(preprocess(x_test), verbose=0), axis=1)
+    assert np.mean(predicted == y_test) == pytest.approx(record["test_accuracy"], abs=1e-4)
 
 
 def test_speed_defaults_are_ones_each_backend_accepts():

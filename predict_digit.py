@@ -1,0 +1,155 @@
+"""Try a trained model on your own handwriting: which digit is in each picture?
+
+Each image (a photo or a drawing: PNG, JPEG and the like; grey, colour, or drawn on a
+transparent background) is made into an MNIST digit as MNIST's own were made (companion/digits.py:
+the ink found and made bright on black, cropped, its longer side scaled to 20 pixels, centred by
+its centre of mass in 28x28), then shaped for the model exactly as its training script does.
+One line per image gives the most likely digit and the next two:
+
+    photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)
+
+    python predict_digit.py my-seven.png photo.jpg        # the committed CNN
+    python predict_digit.py --script mlp my-seven.png     # the committed MLP
+    python predict_digit.py --model results/cnn_mnist/<run>/model.keras my-seven.png
+    python predict_digit.py --evaluate --script cnn       # the model's MNIST test accuracy
+
+A figure of each input, the 28x28 digit the model saw and its ten probabilities goes to a new
+folder under results/predict_digit/, with a record.json.
+"""
+# companion first: it imports Keras with TensorFlow's native start-up chatter held back
+from companion import cli, digits, mnist, records  # isort: skip
+
+import glob
+import json
+import os
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+import cnn_mnist
+import mlp_mnist
+import rnn_mnist
+
+# each listing's model input, and its script's own preprocess (the same reshaping and scaling)
+PREPROCESS = {(784,): mlp_mnist.preprocess, (28, 28, 1): cnn_mnist.preprocess,
+              (28, 28): rnn_mnist.preprocess}
+SCRIPTS = {"mlp": "mlp_mnist", "cnn": "cnn_mnist", "rnn": "rnn_mnist"}
+
+
+def build_parser():
+    parser = cli.new_parser(__doc__)
+    parser.add_argument("images", nargs="*", metavar="IMAGE", help="pictures of one digit each")
+    parser.add_argument("--model", metavar="PATH",
+                        help="a model.keras file; default: the newest committed run of --script "
+                             "with the listing's defaults")
+    parser.add_argument("--script", choices=sorted(SCRIPTS), default="cnn",
+                        help="whose committed model to use when --model is not given")
+    parser.add_argument("--evaluate", action="store_true",
+                        help="report the model's accuracy on MNIST's 10,000 test digits")
+    cli.add_common_arguments(parser)  # --dry-run: --evaluate on 512 test digits
+    return parser
+
+
+def default_model(script, results_dir):
+    """The newest model.keras of a run of the listing with its defaults (only --seed and
+    --results-dir may differ) under results_dir/<script>_mnist/."""
+    stem = SCRIPTS[script]
+    for folder in sorted(glob.glob(os.path.join(results_dir, stem, "*")), reverse=True):
+        path = os.path.join(folder, "model.keras")
+        try:
+            with open(os.path.join(folder, "record.json")) as f:
+                command = json.load(f)["command"].split()
+        except (OSError, ValueError, KeyError):
+            continue
+        flags = [part for part in command[2:] if part.startswith("--")]
+        if os.path.exists(path) and set(flags) <= {"--seed", "--results-dir"}:
+            return path
+    raise cli.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
+                        f"{os.path.join(results_dir, stem)}; train one (python {stem}.py) or "
+                        f"name a model with --model")
+
+
+def load(path):
+    """The model and its script's preprocess; one line when it is not an MNIST classifier."""
+    if not os.path.isfile(path):
+        raise cli.UserError(f"{path}: no such model file")
+    try:
+        with companion_quiet():
+            model = keras.saving.load_model(path)
+    except Exception as error:  # Keras raises many kinds for a file that is not a model
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise cli.UserError(f"{path}: not a Keras model ({reason})") from None
+    shape = tuple(model.input_shape[1:]) if isinstance(model.input_shape, tuple) else None
+    if shape not in PREPROCESS or tuple(model.output_shape[1:]) != (10,):
+        raise cli.UserError(f"{path}: its input {model.input_shape} and output "
+                            f"{model.output_shape} do not fit MNIST's 28x28 digits and 10 "
+                            f"labels (a model of mlp_mnist.py, cnn_mnist.py or rnn_mnist.py "
+                            f"does)")
+    return model, PREPROCESS[shape]
+
+
+def companion_quiet():
+    import companion
+
+    return companion.native_stderr_held_back(dropped_for=Exception)
+
+
+def describe(path, probabilities):
+    """'photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)'."""
+    first, second, third = np.argsort(probabilities)[::-1][:3]
+    return (f"{path}: {first} ({100 * probabilities[first]:.1f}%), then {second} "
+            f"({100 * probabilities[second]:.1f}%), {third} ({100 * probabilities[third]:.1f}%)")
+
+
+def plot_predictions(pictures, seen, probabilities, names):
+    figure, axes = plt.subplots(len(names), 3, figsize=(9, 2.6 * len(names)), squeeze=False)
+    for row, (picture, digit, p, name) in enumerate(zip(pictures, seen, probabilities, names)):
+        axes[row, 0].imshow(picture)
+        axes[row, 0].set_title(os.path.basename(name), fontsize=9)
+        axes[row, 1].imshow(digit, cmap="gray")
+        axes[row, 1].set_title("what the model saw (28x28)", fontsize=9)
+        for ax in axes[row, :2]:
+            ax.axis("off")
+        axes[row, 2].bar(range(10), 100 * p, color=["tab:blue"] * 10)
+        axes[row, 2].bar([int(np.argmax(p))], [100 * p.max()], color="tab:orange")
+        axes[row, 2].set(xticks=range(10), ylim=(0, 100), ylabel="probability, %")
+    figure.tight_layout()
+    return figure
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = cli.parse(parser, argv)
+    if not args.images and not args.evaluate:
+        parser.error("give one or more images, or --evaluate")
+    path = args.model or default_model(args.script, args.results_dir)
+    model, preprocess = load(path)
+    # every picture is read and checked before anything is predicted or written
+    pictures = [digits.read_image(image) for image in args.images]
+    seen = np.stack([digits.to_mnist(picture, image)
+                     for picture, image in zip(pictures, args.images)]) if pictures else None
+    run = records.Run(__file__, args)
+    fields = {"model_file": path}
+    if args.evaluate:
+        _, (x_test, y_test), _ = mnist.load_data(dry_run=args.dry_run)
+        loss, accuracy = model.evaluate(preprocess(x_test), keras.utils.to_categorical(y_test),
+                                        batch_size=128, verbose=0)
+        print(f"{path}: test accuracy {100 * accuracy:.2f}% on {len(y_test):,} MNIST test digits")
+        fields["test_accuracy"] = accuracy
+    figures = {}
+    if pictures:
+        probabilities = model.predict(preprocess(seen), verbose=0)
+        for image, p in zip(args.images, probabilities):
+            print(describe(image, p))
+        fields["predictions"] = [
+            {"image": image, "digit": int(np.argmax(p)), "probabilities": p.round(6).tolist()}
+            for image, p in zip(args.images, probabilities)]
+        figures["predictions.png"] = plot_predictions(
+            [np.asarray(picture.convert("RGB")) for picture in pictures], seen, probabilities,
+            args.images)
+    return run.write(figures, **fields)
+
+
+if __name__ == "__main__":
+    cli.run_main(main)

@@ -1,0 +1,170 @@
+"""predict_digit.py and companion/digits.py: a person's picture made into an MNIST digit, the
+model's answer for it, and one line for every kind of bad input."""
+import io
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from conftest import run_script
+from PIL import Image, ImageFilter
+
+import mlp_mnist
+from companion import digits, mnist
+
+STYLES = ("ink on paper", "photo", "transparent", "small in a corner")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return mnist.load_data()[:2]
+
+
+def person_made(digit, style, seed=0):
+    """An MNIST digit (light on black, 28x28) as a person would draw or photograph it."""
+    big = Image.fromarray(digit).resize((224, 224), Image.Resampling.BICUBIC)
+    strength = np.asarray(big, dtype=np.float64) / 255
+    if style == "ink on paper":  # dark ink on white paper, with margins
+        paper = np.full((300, 280), 255.0)
+        paper[30:254, 20:244] -= 255 * strength
+        return Image.fromarray(paper.astype(np.uint8), mode="L")
+    if style == "photo":  # blue ink on cream paper, blurred, noisy, saved as JPEG
+        rng = np.random.default_rng(seed)
+        paper, ink = np.array([228.0, 220, 200]), np.array([30.0, 30, 90])
+        rgb = paper * (1 - strength[..., None]) + ink * strength[..., None]
+        rgb += rng.normal(0, 6, rgb.shape)
+        image = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), mode="RGB")
+        image = image.filter(ImageFilter.GaussianBlur(1.5))
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=70)
+        return Image.open(io.BytesIO(buffer.getvalue()))
+    if style == "transparent":  # black strokes on a transparent sheet
+        rgba = np.zeros((224, 224, 4), dtype=np.uint8)
+        rgba[..., 3] = np.asarray(big)
+        return Image.fromarray(rgba, mode="RGBA")
+    if style == "small in a corner":  # a small digit in a large white canvas's corner
+        small = Image.fromarray(255 - digit).resize((56, 56), Image.Resampling.BICUBIC)
+        canvas = Image.new("L", (640, 480), 255)
+        canvas.paste(small, (8, 8))
+        return canvas
+    raise ValueError(style)
+
+
+def test_mnist_centre_of_mass_is_the_one_used(data):
+    (x_train, _), _ = data
+    images = x_train.astype(np.float64)
+    rows, cols = np.indices((28, 28))
+    mass = images.sum(axis=(1, 2))
+    centre = ((images * rows).sum(axis=(1, 2)) / mass).mean(), \
+        ((images * cols).sum(axis=(1, 2)) / mass).mean()
+    assert centre == pytest.approx(digits.CENTRE, abs=0.05)
+
+
+def test_an_mnist_digit_comes_back_where_it_was(data):
+    """MNIST's own procedure, applied to MNIST digits: each lands within a pixel of itself, and
+    all but the few that MNIST left touching the frame come back unchanged."""
+    _, (x_test, _) = data
+    alike = []
+    for digit in x_test[:200]:
+        again = digits.to_mnist(Image.fromarray(digit))
+        moved = np.subtract(digits.centre_of_mass(again.astype(float)),
+                            digits.centre_of_mass(digit.astype(float)))
+        assert np.all(np.abs(moved) <= 1.0), moved  # within a pixel, each way
+        shifted = [np.roll(again, (dy, dx), axis=(0, 1))
+                   for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+        alike.append(max(np.corrcoef(s.ravel(), digit.ravel())[0, 1] for s in shifted))
+    assert min(alike) > 0.85
+    assert sum(a > 0.999 for a in alike) >= 195
+
+
+@pytest.fixture(scope="module")
+def model_path(data, tmp_path_factory):
+    """The MLP listing trained for two epochs on all of MNIST, saved as a run saves it."""
+    (x_train, y_train), _ = data
+    keras.utils.set_random_seed(1)
+    model = mlp_mnist.build_model(784, 10, [256, 256], 0.45, 0.0, "relu")
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.fit(mlp_mnist.preprocess(x_train), keras.utils.to_categorical(y_train), epochs=2,
+              batch_size=128, verbose=0)
+    path = str(tmp_path_factory.mktemp("model") / "model.keras")
+    model.save(path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("style", STYLES)
+def test_person_made_pictures_get_the_digits_answer(style, data, model_path):
+    """From the picture, the model answers as it does for the original 28x28 digit."""
+    _, (x_test, _) = data
+    model = keras.saving.load_model(model_path)
+    sample = x_test[np.random.default_rng(7).choice(len(x_test), 24, replace=False)]
+    made = np.stack([digits.to_mnist(person_made(digit, style, seed=i))
+                     for i, digit in enumerate(sample)])
+    original = np.argmax(model.predict(mlp_mnist.preprocess(sample), verbose=0), axis=1)
+    answered = np.argmax(model.predict(mlp_mnist.preprocess(made), verbose=0), axis=1)
+    assert np.sum(answered == original) >= 22, (style, answered, original)
+
+
+@pytest.mark.slow
+def test_predict_digit_prints_one_line_per_image_and_writes_its_folder(data, model_path,
+                                                                       tmp_path):
+    _, (x_test, y_test) = data
+    paths = []
+    for i, style in enumerate(STYLES):
+        path = tmp_path / f"digit-{i}.{'jpg' if style == 'photo' else 'png'}"
+        person_made(x_test[i], style).save(path)
+        paths.append(str(path))
+    results_dir = tmp_path / "results"
+    completed = run_script("predict_digit.py", "--model", model_path, *paths,
+                           "--results-dir", str(results_dir))
+    assert completed.returncode == 0, completed.stderr
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(str(tmp_path))]
+    assert len(lines) == len(paths)
+    folder = completed.stdout.splitlines()[-1].removeprefix("Results: ")
+    record = json.load(open(os.path.join(folder, "record.json")))
+    for line, path, prediction in zip(lines, paths, record["predictions"]):
+        p = np.array(prediction["probabilities"])
+        first, second, third = np.argsort(p)[::-1][:3]
+        assert line == (f"{path}: {first} ({100 * p[first]:.1f}%), then {second} "
+                        f"({100 * p[second]:.1f}%), {third} ({100 * p[third]:.1f}%)")
+        assert prediction["digit"] == first and abs(p.sum() - 1) < 1e-4
+    assert sorted(os.listdir(folder)) == ["predictions.png", "record.json"]
+    assert record["model_file"] == model_path
+
+
+def bad_inputs(tmp_path, model_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 200), 250).save(blank)
+    not_model = tmp_path / "model.keras"
+    not_model.write_text("not a model")
+    text_model = tmp_path / "text.keras"
+    inputs = keras.Input(shape=(40,), dtype="int32")
+    outputs = keras.layers.Dense(1)(keras.layers.Embedding(100, 8)(inputs)[:, 0])
+    keras.Model(inputs, outputs).save(text_model)
+    good = tmp_path / "seven.png"
+    Image.new("L", (50, 50), 255).save(good)
+    return [
+        (["--model", model_path, str(tmp_path / "missing.png")],
+         f"{tmp_path / 'missing.png'}: no such file"),
+        (["--model", model_path, str(text)], f"{text}: not an image this script can read"),
+        (["--model", model_path, str(blank)], f"{blank}: no digit found (the image is blank "
+                                              "paper)"),
+        (["--model", str(not_model), str(blank)], f"{not_model}: not a Keras model"),
+        (["--model", str(text_model), str(blank)], f"{text_model}: its input (None, 40)"),
+        (["--model", str(tmp_path / "none.keras"), str(blank)],
+         f"{tmp_path / 'none.keras'}: no such model file"),
+    ]
+
+
+@pytest.mark.slow
+def test_every_bad_input_is_one_line_and_writes_nothing(model_path, tmp_path):
+    results_dir = tmp_path / "results"
+    for flags, start in bad_inputs(tmp_path, model_path):
+        completed = run_script("predict_digit.py", *flags, "--results-dir", str(results_dir))
+        assert completed.returncode == 2, (flags, completed.stderr)
+        [line] = completed.stderr.splitlines()
+        assert line.startswith(f"predict_digit.py: error: {start}"), line
+        assert not results_dir.exists()
