@@ -33,6 +33,21 @@ def build_parser():
     return parser
 
 
+def feature_map_problem(args, image_size=28):
+    """Why --kernel-size and --pool-size leave no feature map for the last Conv2D, or None:
+    each Conv2D ('valid') takes kernel_size - 1 pixels off, each MaxPooling2D divides by
+    pool_size, rounding down. Known from arithmetic, so refused before any data is loaded."""
+    size = image_size
+    for layer in ("first Conv2D", "first MaxPooling2D", "second Conv2D", "second MaxPooling2D",
+                  "third Conv2D"):
+        size = size - args.kernel_size + 1 if "Conv" in layer else size // args.pool_size
+        if size < 1:
+            return (f"argument --kernel-size/--pool-size: {args.kernel_size}x{args.kernel_size} "
+                    f"kernels and {args.pool_size}x{args.pool_size} pooling leave no feature map "
+                    f"after the {layer} of a {image_size}x{image_size} digit")
+    return None
+
+
 def preprocess(images):
     """The listing's "resize and normalize" step: each square image gets one channel
     (image_size x image_size x 1), scaled to [0, 1]."""
@@ -64,7 +79,7 @@ def build_model(input_shape, num_labels, filters, kernel_size, pool_size, dropou
 
 
 def main(argv=None):
-    args = cli.parse(build_parser(), argv)
+    args = cli.parse(build_parser(), argv, check=feature_map_problem)
     # --distribute: one device unless asked for more; set up before the model is built
     distribution = distribute.use(args)
     run = records.Run(__file__, args, distribution=distribution)

@@ -205,8 +205,8 @@ def kernels_figure(digit):
 
 # --- 4. feature maps of the trained CNN ---------------------------------------------------------
 
-def feature_maps_figure(x_train, y_train, x_test, epochs, dry_run):
-    keras.utils.set_random_seed(1)
+def feature_maps_figure(x_train, y_train, x_test, epochs, dry_run, seed):
+    keras.utils.set_random_seed(seed)
     model = cnn_mnist.build_model((28, 28, 1), 10, 64, 3, 2, 0.2)
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     history = model.fit(cnn_mnist.preprocess(x_train), keras.utils.to_categorical(y_train, 10),
@@ -257,11 +257,11 @@ def kernel_gradient_norms(model, x, y):
     return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
 
 
-def gradients_figure(x_train, y_train):
+def gradients_figure(x_train, y_train, seed):
     if keras.backend.backend() != "tensorflow":
         raise cli.UserError("the gradient figure uses TensorFlow's GradientTape; run it with "
                             "KERAS_BACKEND=tensorflow (the default)")
-    keras.utils.set_random_seed(1)
+    keras.utils.set_random_seed(seed)
     y = keras.utils.to_categorical(y_train[:128], 10)
     rows = rnn_mnist.preprocess(x_train[:128])  # 28 timesteps of 28 pixels
     pixels = rows.reshape(-1, 784, 1)  # 784 timesteps of 1 pixel: a long sequence
@@ -320,13 +320,14 @@ def comparison_markdown(results_dir):
         for path in glob.glob(os.path.join(results_dir, stem, "*", "record.json")):
             with open(path) as f:
                 record = json.load(f)
-            if not record.get("dry_run") and record.get("status", "finished") == "finished":
+            if records.listing_defaults(record):
                 found.append((record["started"], path, record))
         if not found:
             lines.append(f"| {name} | {data} | {recurrence} | {sharing} | {structure} | "
-                         f"- | - | - | - | no run under {results_dir}/{stem}/ |")
+                         f"- | - | - | - | no run of the listing's defaults under "
+                         f"{results_dir}/{stem}/ |")
             continue
-        _, path, record = max(found)  # the latest run with the script's own defaults
+        _, path, record = max(found)  # the latest run of the listing as printed
         numbers[stem] = {key: record[key] for key in
                          ("parameters", "test_accuracy", "seconds_per_epoch")}
         lines.append(
@@ -335,13 +336,14 @@ def comparison_markdown(results_dir):
             f"{record['seconds_per_epoch']:.2f} | {len(record['epochs'])} | "
             f"`{os.path.relpath(path, results_dir)}` |")
     header = ["# MLP vs CNN vs RNN on MNIST", "",
-              "The chapter's comparison, with measured columns from the latest committed run "
-              "of each script (its record, machine and command are in the linked file).", ""]
+              "The chapter's comparison, with measured columns from the latest run of each "
+              "listing with its own defaults (only --seed and --results-dir may differ; the "
+              "record column names it, with its machine and command).", ""]
     return "\n".join(header + lines) + "\n", numbers
 
 
 def main(argv=None):
-    args = cli.parse(build_parser(), argv)
+    args = cli.parse(build_parser(), argv, results_folder="figures")
     run = records.Run(__file__, args, folder="figures")
     only = set(args.only)
     figures, numbers, texts = {}, {}, {}
@@ -358,10 +360,10 @@ def main(argv=None):
         figures["classic_kernels.png"] = kernels_figure(digit)
     if "feature_maps" in only:
         figures["feature_maps.png"], numbers["feature_maps"] = feature_maps_figure(
-            x_train, y_train, x_test, args.cnn_epochs, args.dry_run)
+            x_train, y_train, x_test, args.cnn_epochs, args.dry_run, args.seed)
     if "gradients" in only:
-        figures["vanishing_gradients.png"], numbers["gradients"] = gradients_figure(x_train,
-                                                                                     y_train)
+        figures["vanishing_gradients.png"], numbers["gradients"] = gradients_figure(
+            x_train, y_train, args.seed)
     if "comparison" in only:
         texts["comparison.md"], numbers["comparison"] = comparison_markdown(args.results_dir)
     return run.write(figures, texts=texts, numbers=numbers)

@@ -49,7 +49,7 @@ def build_parser():
     parser.add_argument("--dropout", type=cli.dropout_rate, default=0.3, metavar="RATE",
                         help="dropout on the recurrent layer's inputs, as rnn_mnist.py's "
                              "SimpleRNN(dropout=...); the notes use none (0)")
-    parser.add_argument("--learning-rate", type=positive_float, default=0.001, metavar="RATE",
+    parser.add_argument("--learning-rate", type=cli.positive_float, default=0.001, metavar="RATE",
                         help="Adam's learning rate")
     parser.add_argument("--sequence-length", type=cli.positive_int, default=40, metavar="N",
                         help="words kept per text (longer ones are cut, shorter ones padded)")
@@ -74,13 +74,6 @@ def build_parser():
     cli.add_distribute_arguments(parser)
     cli.add_common_arguments(parser)
     return parser
-
-
-def positive_float(text):
-    value = cli.non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
 
 
 def readable_file(path):

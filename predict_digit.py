@@ -59,11 +59,10 @@ def default_model(script, results_dir):
         path = os.path.join(folder, "model.keras")
         try:
             with open(os.path.join(folder, "record.json")) as f:
-                command = json.load(f)["command"].split()
-        except (OSError, ValueError, KeyError):
+                record = json.load(f)
+        except (OSError, ValueError):
             continue
-        flags = [part for part in command[2:] if part.startswith("--")]
-        if os.path.exists(path) and set(flags) <= {"--seed", "--results-dir"}:
+        if os.path.exists(path) and records.listing_defaults(record):
             return path
     raise cli.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
                         f"{os.path.join(results_dir, stem)}; train one (python {stem}.py) or "

@@ -19,6 +19,8 @@ not rerun, a row that was cut off left nothing and runs again. A row whose train
 recorded as failed, with the reason, and the run goes on.
 """
 import argparse
+import ctypes
+import fcntl
 import glob
 import json
 import os
@@ -49,7 +51,28 @@ from companion.tables_report import record_minutes, write_atomically
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_row(runs_dir, row, seed, protocol, quick, verbose):
+def hold_results_dir(results_dir):
+    """Take the results directory for this runner alone: an advisory lock on a file in it,
+    which the kernel releases when the runner dies, however it dies. Each script the runner
+    starts inherits it, so a script left running by a `kill -9` of its runner still holds the
+    directory, and a new runner waits for nothing but refuses, in one line."""
+    os.makedirs(results_dir, exist_ok=True)
+    path = os.path.join(results_dir, ".reproduce.lock")
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 32).decode(errors="replace").strip() or "?"
+        os.close(descriptor)
+        raise cli.UserError(f"another reproduce.py (process {holder}, or a row it started) is "
+                            f"running rows in {results_dir}; wait for it to finish, or stop it "
+                            f"and run this again") from None
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, str(os.getpid()).encode())
+    return descriptor
+
+
+def run_row(runs_dir, row, seed, protocol, quick, verbose, lock):
     """Run one (row, seed) to completion; return None on success, else the reason it failed."""
     script, flags = row_flags(row, protocol)
     arguments = [*flags, "--seed", str(seed), "--results-dir", row_dir(runs_dir, row, seed)]
@@ -61,7 +84,7 @@ def run_row(runs_dir, row, seed, protocol, quick, verbose):
         # means the same folder to both
         child = subprocess.Popen([sys.executable, os.path.join(ROOT, script), *arguments],
                                  stdout=None if verbose else output, stderr=subprocess.STDOUT,
-                                 preexec_fn=ctrl_c_restored)
+                                 preexec_fn=prepare_child, pass_fds=(lock,))
         try:
             returncode = child.wait()
         except BaseException:  # Ctrl-C or kill: stop the row; it leaves nothing and reruns
@@ -137,8 +160,9 @@ def main(argv=None):
     report_path = os.path.join(args.results_dir, "TABLES_QUICK.md" if args.quick else "TABLES.md")
     if not args.report:
         stop_on_sigterm()
+        lock = hold_results_dir(args.results_dir)
         try:
-            run_all(rows, args.seeds, runs_dir, report_path, args)
+            run_all(rows, args.seeds, runs_dir, report_path, args, lock)
         except KeyboardInterrupt:
             print("\nreproduce.py: stopped; run the same command again to carry on",
                   file=sys.stderr)
@@ -146,7 +170,7 @@ def main(argv=None):
     print(f"Report: {write_reports(args)}")
 
 
-def run_all(rows, seeds, runs_dir, report_path, args):
+def run_all(rows, seeds, runs_dir, report_path, args, lock):
     todo = [(row, seed) for row in rows for seed in seeds]
     durations = {}  # table -> minutes of runs finished so far, to estimate the rest
     for number, (row, seed) in enumerate(todo, 1):
@@ -165,7 +189,7 @@ def run_all(rows, seeds, runs_dir, report_path, args):
         print(f"{label}: running; {estimate(todo[number - 1:], durations, args.results_dir)}",
               flush=True)
         started = time.monotonic()
-        reason = run_row(runs_dir, row, seed, args.protocol, args.quick, args.verbose)
+        reason = run_row(runs_dir, row, seed, args.protocol, args.quick, args.verbose, lock)
         minutes = (time.monotonic() - started) / 60
         durations.setdefault(row["table"], []).append(minutes)
         if reason is None:
@@ -225,10 +249,15 @@ def stop_on_sigterm():
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def ctrl_c_restored():
+def prepare_child():
     """In a child about to start: SIGINT's default action, whatever the runner inherited, so
-    that stop_child's SIGINT lets the script clean up instead of waiting to be killed."""
+    that stop_child's SIGINT lets the script clean up instead of waiting to be killed; and on
+    Linux, that same SIGINT when the runner dies without a word (kill -9), so no row runs on
+    as an orphan."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def row_numbers(text):

@@ -4,7 +4,9 @@ Every bad value ends the script with exit status 2 and one line, `script.py: err
 before any data is loaded or any file is written.
 """
 import argparse
+import errno
 import os
+import signal
 import sys
 import tempfile
 
@@ -24,34 +26,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def seed_list(text):
-    """'1,2,3' -> [1, 2, 3]."""
-    try:
-        return [non_negative_int(part) for part in text.split(",")]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected seeds >= 0 like 1,2,3, got {text!r}") from None
-
-
 def _float(text):
     try:
         value = float(text)
@@ -62,18 +36,40 @@ def _float(text):
     return value
 
 
-def dropout_rate(text):
-    value = _float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"dropout rate must be in [0, 1), got {text!r}")
-    return value
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
-def non_negative_float(text):
-    value = _float(text)
-    if value < 0.0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+def number(read, accept, expected):
+    """An argparse type: `read` the text (an int, or None when it is none; or a float), then
+    refuse what `accept` does not, with '<expected>, got <text>'."""
+    def parse(text):
+        value = read(text)
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+        return value
+    return parse
+
+
+positive_int = number(_integer, lambda v: v >= 1, "expected a positive integer")
+non_negative_int = number(_integer, lambda v: v >= 0, "expected an integer >= 0")
+# NumPy's and the backends' seeds are 32-bit: a larger one would fail only after start-up
+seed = number(_integer, lambda v: 0 <= v < 2**32, "expected a seed from 0 to 4294967295")
+dropout_rate = number(_float, lambda v: 0 <= v < 1, "dropout rate must be in [0, 1)")
+non_negative_float = number(_float, lambda v: v >= 0, "expected a number >= 0")
+positive_float = number(_float, lambda v: v > 0, "expected a number > 0")
+
+
+def seed_list(text):
+    """'1,2,3' -> [1, 2, 3]."""
+    try:
+        return [seed(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected seeds from 0 to 4294967295 like 1,2,3, got "
+                                         f"{text!r}") from None
 
 
 def layer_widths(text):
@@ -194,7 +190,7 @@ def new_parser(doc):
 
 def add_common_arguments(parser):
     """--seed, --dry-run and --results-dir: on every script, training or not."""
-    parser.add_argument("--seed", type=non_negative_int, default=1, metavar="N",
+    parser.add_argument("--seed", type=seed, default=1, metavar="N",
                         help="seed for Python, NumPy and the Keras backend")
     parser.add_argument("--dry-run", action="store_true",
                         help="smoke test: a small slice of MNIST and one epoch")
@@ -202,14 +198,20 @@ def add_common_arguments(parser):
                         help="where each run writes its own new folder of results")
 
 
-def parse(parser, argv=None):
-    """Parse and check the arguments; exit 2 with one line on anything wrong."""
+def parse(parser, argv=None, check=None, results_folder=None):
+    """Parse and check the arguments; exit 2 with one line on anything wrong. `check(args)`
+    returns the script's own problem or None; `results_folder` is the folder the run will make
+    under --results-dir (default: the script's name), checked now rather than after training."""
     args = parser.parse_args(argv)
     if getattr(args, "dry_run", False) and hasattr(args, "epochs"):
         args.epochs = 1
-    problem = results_dir_problem(args.results_dir)
+    folder = results_folder or os.path.splitext(os.path.basename(parser.prog))[0]
+    problem = results_dir_problem(args.results_dir, folder)
     if problem:
         parser.error(f"argument --results-dir: {problem}")
+    problem = check(args) if check else None
+    if problem:
+        parser.error(problem)
     if hasattr(args, "distribute"):
         problem = backend_problem(args, keras.backend.backend())
         if problem:
@@ -217,30 +219,104 @@ def parse(parser, argv=None):
     return args
 
 
-def results_dir_problem(path):
-    """Why `path` cannot take results, or None. Creates nothing that outlives the check."""
+def results_dir_problem(path, folder=None):
+    """Why `path` (and `folder` inside it) cannot take results, or None. Creates nothing."""
+    if not path.strip():
+        return "expected a folder, got ''"
     existing = os.path.abspath(path)
     while not os.path.exists(existing):
+        if os.path.islink(existing):
+            return (f"{existing!r} is a broken symbolic link (to {os.readlink(existing)!r}); "
+                    f"remove it or make its target")
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
         return f"{existing!r} is not a directory"
+    inside = os.path.join(path, folder) if folder else None
+    if inside and os.path.lexists(inside) and not os.path.isdir(inside):
+        return f"{inside!r} is a file, where this script's runs go in a folder of that name"
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
-        return f"cannot write to {existing!r} ({error.strerror or error})"
+        target = os.path.abspath(path)
+        where = "" if target == existing else f", where {target!r} would be made"
+        return f"cannot write to {existing!r}{where} ({error.strerror or error})"
     return None
 
 
+class OutputThatOutlivesItsReader:
+    """sys.stdout that goes on when its reader has gone (`python mlp_mnist.py | head -1`):
+    the rest of the output is dropped, and the run still finishes and writes its results."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _reader_gone(self):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # also quiets the interpreter's final flush
+        os.close(devnull)
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_gone()
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class Stopped(KeyboardInterrupt):
+    """`kill` (SIGTERM): the run stops as Ctrl-C stops it, removing what it had begun to write."""
+
+
+def _stop(signum, frame):
+    raise Stopped
+
+
+def out_of_memory(error):
+    """Whether `error` is the backend's or NumPy's way of saying the memory ran out."""
+    names = {type(error).__name__} | {cls.__name__ for cls in type(error).__mro__}
+    return bool(names & {"MemoryError", "ResourceExhaustedError", "OutOfMemoryError"}) or \
+        "RESOURCE_EXHAUSTED" in str(error)[:2000]
+
+
 def run_main(main, argv=None):
-    """Run a script's main(): a UserError (bad input: exit status 2, as a bad flag) or Ctrl-C
-    ends it with one line, not a traceback."""
+    """Run a script's main() so that every way it can end is one line, not a traceback:
+    bad input (UserError, exit 2, as a bad flag), Ctrl-C or `kill` (130, 143; nothing
+    half-written is kept), a full disk or an unwritable file (1), and memory running out (1).
+    """
     prog = os.path.basename(sys.argv[0])
+    signal.signal(signal.SIGTERM, _stop)
+    if not isinstance(sys.stdout, OutputThatOutlivesItsReader):
+        sys.stdout = OutputThatOutlivesItsReader(sys.stdout)
     try:
         main(argv)
     except UserError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         sys.exit(2)
+    except Stopped:
+        print(f"\n{prog}: stopped by kill (SIGTERM); this run wrote no results", file=sys.stderr)
+        sys.exit(143)
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted; this run wrote no results", file=sys.stderr)
         sys.exit(130)
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise
+        print(f"{prog}: error: cannot write {error.filename or 'the results'} "
+              f"({error.strerror}); nothing of this run was kept", file=sys.stderr)
+        sys.exit(1)
+    except Exception as error:
+        if not out_of_memory(error):
+            raise
+        print(f"{prog}: error: out of memory ({type(error).__name__}); try a smaller model "
+              f"(--hidden-units, --filters, --units) or --batch-size", file=sys.stderr)
+        sys.exit(1)

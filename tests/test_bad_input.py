@@ -2,13 +2,13 @@
 import os
 
 import pytest
-from conftest import run_script
 
 import cnn_mnist
 import mlp_mnist
 import mnist_samples
 import rnn_mnist
 from companion import mnist
+from conftest import run_script
 
 CASES = [
     (mlp_mnist, ["--epochs", "-1"], "argument --epochs: expected a positive integer, got '-1'"),

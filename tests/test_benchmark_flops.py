@@ -1,7 +1,6 @@
 """The benchmark's FLOP count, checked against the arithmetic written out by hand."""
-import epoch_time  # benchmarks/ is on pytest's pythonpath (pyproject.toml)
-
 import cnn_mnist
+import epoch_time  # benchmarks/ is on pytest's pythonpath (pyproject.toml)
 import mlp_mnist
 import rnn_mnist
 

@@ -4,9 +4,9 @@ import os
 
 import numpy as np
 import pytest
-from conftest import only_run_folder, run_script
 
 import concept_figures as figures
+from conftest import only_run_folder, run_script
 
 
 def test_convolution_steps_equal_keras_conv():

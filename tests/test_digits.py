@@ -7,11 +7,11 @@ import os
 import keras
 import numpy as np
 import pytest
-from conftest import run_script
 from PIL import Image, ImageFilter
 
 import mlp_mnist
 from companion import digits, mnist
+from conftest import run_script
 
 STYLES = ("ink on paper", "photo", "transparent", "small in a corner")
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import ROOT, only_run_folder, read_record, run_script
 
 SHORT_RUN = ["mlp_mnist.py", "--epochs", "1"]

@@ -4,9 +4,9 @@ import os
 
 import matplotlib.pyplot as plt
 import pytest
-from conftest import ROOT
 
 from companion import book_tables, results_index, tables_report
+from conftest import ROOT
 
 RESULTS = os.path.join(ROOT, "results")
 

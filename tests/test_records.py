@@ -8,10 +8,10 @@ import sys
 import keras
 import matplotlib.pyplot as plt
 import pytest
-from conftest import read_record
 
 import mnist_samples
 from companion import cli, records
+from conftest import read_record
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):

@@ -7,10 +7,10 @@ import signal
 import time
 
 import pytest
-from conftest import ROOT, run_script, start_script
 
 from companion import tables_report
 from companion.book_tables import PROTOCOLS, read_book_rows, row_flags, runs_folder
+from conftest import ROOT, run_script, start_script
 
 CHAPTER = os.path.join(ROOT, "..", "shared", "book", "chapter1.md")  # beside the checkout
 

@@ -9,9 +9,9 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from conftest import only_run_folder, read_record, run_script
 
 from companion import cli, mnist
+from conftest import only_run_folder, read_record, run_script
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

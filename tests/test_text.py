@@ -5,10 +5,10 @@ import socket
 import keras
 import numpy as np
 import pytest
-from conftest import read_record, run_script
 
 import lstm_gru_text as text
 from companion import cli
+from conftest import read_record, run_script
 
 # The first numbers of GloVe 6B 50d's vector for "the", as in the Stanford file.
 GLOVE_THE = [0.418, 0.24968, -0.41242, 0.1217, 0.34527]
