@@ -192,6 +192,8 @@ def glove_text_vectors(path, words):
                 try:
                     vectors[word] = np.array(numbers.split(), dtype=np.float32)
                 except ValueError:
+                    vectors[word] = np.array([])
+                if vectors[word].size == 0:  # words alone, or words and text
                     raise cli.UserError(f"{path}, line {number}: not a word followed by numbers"
                                         ) from None
     dimensions = {len(vector) for vector in vectors.values()}

@@ -185,8 +185,11 @@ def test_diverging_row_is_recorded_as_failed_and_the_run_goes_on(diverging_run):
     assert completed.returncode == 0, completed.stderr
     reason = "diverged: the training loss was not finite after epoch 1"
     assert f"[1/2] mlp-01 seed 1: FAILED: {reason}" in completed.stdout.splitlines()
-    with open(os.path.join(results_dir, "tables-quick", "mlp-01-seed1", "failed.json")) as f:
+    failed = os.path.join(results_dir, "tables-quick", "mlp-01-seed1", "failed.json")
+    with open(failed) as f:
         assert json.load(f)["reason"] == reason
+    for path in (failed, os.path.join(results_dir, "TABLES_QUICK.md")):  # readable by all
+        assert os.stat(path).st_mode & 0o777 == 0o644
     assert len(record_paths(os.path.join(results_dir, "tables-quick"), "cnn-01")) == 1
     report = open(os.path.join(results_dir, "TABLES_QUICK.md")).read()
     assert f"; seed 1 failed: {reason} |" in report

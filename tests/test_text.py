@@ -71,10 +71,13 @@ def test_stanford_text_file(tmp_path):
     np.testing.assert_array_equal(matrix, [[0, 0, 0], [0, 0, 0], [-1.5, 0, 2.25], [1, 2, 3]])
 
 
-def test_malformed_stanford_file_is_one_error(tmp_path):
+@pytest.mark.parametrize("content, line", [("the 1 2 3\nfilm one two three\n", 2),
+                                           ("the\nfilm\n", 1)], ids=["words", "no-numbers"])
+def test_malformed_stanford_file_is_one_error(tmp_path, content, line):
     path = tmp_path / "bad.txt"
-    path.write_text("the 1 2 3\nfilm one two three\n")
-    with pytest.raises(cli.UserError, match=r"bad.txt, line 2: not a word followed by numbers"):
+    path.write_text(content)
+    with pytest.raises(cli.UserError, match=rf"bad.txt, line {line}: not a word followed by "
+                                            r"numbers"):
         text.glove_text_vectors(str(path), ["the", "film"])
 
 
