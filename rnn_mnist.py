@@ -15,7 +15,7 @@ as the chapter's notes show.
     python rnn_mnist.py --distribute mirrored            # every local GPU (see README)
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, distribute, mnist, records  # isort: skip
+from companion import cli, distribute, fused, mnist, records  # isort: skip
 
 import keras
 import numpy as np
@@ -83,7 +83,9 @@ def main(argv=None):
     # loss function for one-hot vector; accuracy is a good metric for classification tasks;
     # the speed settings (--jit-compile, --steps-per-execution) change how fast, not what
     model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"],
-                  **cli.speed_settings(args))
+                  **cli.speed_settings(args, len(x_train)))
+    # not in the listing: on JAX, each call's steps as one compiled program (companion/fused.py)
+    fused.fuse_executions(model)
     # train the network
     epoch_log = records.EpochLog()
     # not in the listing: a progress display that fits where the output goes (records.py)

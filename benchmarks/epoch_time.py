@@ -200,7 +200,7 @@ def worker(model_name, mode, epochs, samples):
     import keras
 
     import companion  # first: imports Keras quietly
-    from companion import cli, mnist, records
+    from companion import cli, fused, mnist, records
 
     (x_train, y_train), _, _ = mnist.load_data()
     keras.utils.set_random_seed(1)
@@ -210,11 +210,13 @@ def worker(model_name, mode, epochs, samples):
     if mode == "book":
         speed = {}
     elif mode == "default":
-        speed = cli.speed_settings(args)
+        speed = cli.speed_settings(args, len(x_train))
     else:  # a JSON object of compile() settings, to explore
         speed = json.loads(mode)
     model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
                   metrics=["accuracy"], **speed)
+    if mode != "book":  # the scripts fuse each call's steps on JAX, as here
+        fused.fuse_executions(model)
     epoch_log = records.EpochLog()
     model.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size,
               callbacks=[epoch_log], verbose=0)

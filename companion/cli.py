@@ -5,6 +5,7 @@ before any data is loaded or any file is written.
 """
 import argparse
 import errno
+import math
 import os
 import signal
 import sys
@@ -94,25 +95,47 @@ def optimizer_name(text):
 JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
 
 
-def speed_defaults(listing, backend):
-    """compile()'s speed settings for a listing ('mlp', 'cnn', 'rnn') on a backend, decided
-    here alone. They change how fast, not what is computed (results/BENCHMARKS.md, and
-    results/investigations/mlp-speed-defaults/ for the MLP's XLA):
+def on_accelerator(backend):
+    """Whether the backend computes on a GPU or TPU by default (asked without starting it)."""
+    if backend == "jax":
+        import jax
 
-    - 16 steps per call into the backend: TensorFlow runs them as one compiled loop (the MLP's
-      CPU epoch 1.9x shorter), JAX as a loop of compiled steps (a shorter epoch on a GPU);
-      Keras' PyTorch trainer accepts only 1;
+        return jax.default_backend() != "cpu"
+    return False  # TensorFlow and PyTorch keep the CPU defaults here (not measured on GPUs)
+
+
+def speed_defaults(listing, backend, accelerator=None):
+    """compile()'s speed settings for a listing ('mlp', 'cnn', 'rnn') on a backend, decided
+    here alone. They change how fast, not what is computed (docs/speed.md):
+
+    - steps per call into the backend: 16 on a CPU, where TensorFlow runs them as one compiled
+      loop (the MLP's CPU epoch 1.9x shorter) and JAX as one compiled scan
+      (companion/fused.py); a whole epoch per call on a JAX accelerator, where launching the
+      469 small steps one by one is what an epoch costs; 1 on PyTorch, the only value its
+      trainer accepts;
     - XLA for the MLP on TensorFlow; elsewhere Keras decides ('auto': on a GPU, yes).
     """
+    if accelerator is None:
+        accelerator = on_accelerator(backend)
+    steps = 1 if backend == "torch" else EPOCH if (backend == "jax" and accelerator) else 16
     return {"jit_compile": "yes" if (listing, backend) == ("mlp", "tensorflow") else "auto",
-            "steps_per_execution": 1 if backend == "torch" else 16}
+            "steps_per_execution": steps}
+
+
+EPOCH = "epoch"  # --steps-per-execution epoch: every step of an epoch in one call
+
+
+def steps_per_execution(text):
+    """A positive integer, or 'epoch'."""
+    return EPOCH if text == EPOCH else number(
+        _integer, lambda v: v >= 1, "expected a positive integer or 'epoch'")(text)
 
 
 def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
     """The flags every training script shares, with that script's book defaults and the speed
     settings speed_defaults() gives it on the backend in use (what --help shows applies)."""
     speed = speed_defaults(listing, keras.backend.backend())
-    jit_compile, steps_per_execution = speed["jit_compile"], speed["steps_per_execution"]
+    jit_compile, steps = speed["jit_compile"], speed["steps_per_execution"]
     parser = new_parser(doc)
     parser.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
                         help="passes over the training set")
@@ -127,9 +150,10 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
     parser.add_argument("--jit-compile", choices=list(JIT_COMPILE), default=jit_compile,
                         help="compile each training step with XLA; auto: Keras decides (on a "
                              "GPU, yes), as compile()'s jit_compile")
-    parser.add_argument("--steps-per-execution", type=positive_int, default=steps_per_execution,
-                        metavar="N", help="training steps run per call into the backend, as "
-                                          "compile()'s steps_per_execution")
+    parser.add_argument("--steps-per-execution", type=steps_per_execution,
+                        default=steps, metavar="N|epoch",
+                        help="training steps run per call into the backend, as compile()'s "
+                             "steps_per_execution; 'epoch': all of an epoch's")
     add_distribute_arguments(parser)
     add_common_arguments(parser)
     return parser
@@ -156,7 +180,7 @@ def backend_problem(args, backend):
     if args.cpu_devices > 1 and backend != "tensorflow":
         return (f"argument --cpu-devices: splitting the CPU needs the tensorflow backend "
                 f"(KERAS_BACKEND is {backend})")
-    if getattr(args, "steps_per_execution", 1) > 1 and backend == "torch":
+    if backend == "torch" and getattr(args, "steps_per_execution", 1) != 1:
         return (f"argument --steps-per-execution: Keras' PyTorch backend runs one step per call, "
                 f"got {args.steps_per_execution}")
     supported = {"tensorflow": DISTRIBUTE,
@@ -167,10 +191,12 @@ def backend_problem(args, backend):
     return None
 
 
-def speed_settings(args):
-    """compile()'s keyword arguments for the speed flags."""
-    return {"jit_compile": JIT_COMPILE[args.jit_compile],
-            "steps_per_execution": args.steps_per_execution}
+def speed_settings(args, train_samples):
+    """compile()'s keyword arguments for the speed flags ('epoch' made a number of steps)."""
+    steps = args.steps_per_execution
+    if steps == EPOCH:
+        steps = math.ceil(train_samples / args.batch_size)
+    return {"jit_compile": JIT_COMPILE[args.jit_compile], "steps_per_execution": steps}
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

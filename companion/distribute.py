@@ -78,7 +78,7 @@ def _settings_that_work_under_tf_distribute(args):
     """Keras 3.15's TensorFlow trainer fails under a strategy with more than one step per
     execution (keras-team/keras#19246), and XLA cannot compile a step whose mirrored variables
     sit on several CPU devices; say so, and record the values actually used."""
-    if getattr(args, "steps_per_execution", 1) > 1:
+    if getattr(args, "steps_per_execution", 1) != 1:
         print(f"note: --steps-per-execution {args.steps_per_execution} -> 1: Keras "
               f"{keras.__version__} fails with more than one step per execution under "
               f"tf.distribute (keras-team/keras#19246)")

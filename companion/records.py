@@ -323,6 +323,9 @@ def training_fields(model, epoch_log, test_loss, test_accuracy):
     return {
         "status": epoch_log.status,
         "parameters": int(model.count_params()),
+        # how each call into the backend ran: steps per call, and one compiled scan (fused.py)
+        "execution": {"steps_per_execution": int(model.steps_per_execution),
+                      "fused": bool(getattr(model, "fused_executions", False))},
         "epochs": epoch_log.epochs,
         "train_accuracy": epoch_log.epochs[-1]["accuracy"],
         "train_loss": epoch_log.epochs[-1]["loss"],

@@ -30,7 +30,8 @@ CASES = [
     (cnn_mnist, ["--filters", "1.5"], "argument --filters: expected a positive integer, got '1.5'"),
     (rnn_mnist, ["--dropout", "-0.2"],
      "argument --dropout: dropout rate must be in [0, 1), got '-0.2'"),
-    (mnist_samples, ["--seed", "-3"], "argument --seed: expected an integer >= 0, got '-3'"),
+    (mnist_samples, ["--seed", "-3"],
+     "argument --seed: expected a seed from 0 to 4294967295, got '-3'"),
 ]
 
 
