@@ -41,8 +41,8 @@ def build_parser():
     parser = cli.new_parser(__doc__)
     parser.add_argument("images", nargs="*", metavar="IMAGE", help="pictures of one digit each")
     parser.add_argument("--model", metavar="PATH",
-                        help="a model.keras file; default: the newest committed run of --script "
-                             "with the listing's defaults")
+                        help="a model.keras file; default: the newest run of --script with the "
+                             "listing's defaults under this repository's results/")
     parser.add_argument("--script", choices=sorted(SCRIPTS), default="cnn",
                         help="whose committed model to use when --model is not given")
     parser.add_argument("--evaluate", action="store_true",
@@ -51,9 +51,12 @@ def build_parser():
     return parser
 
 
-def default_model(script, results_dir):
+COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def default_model(script, results_dir=COMMITTED):
     """The newest model.keras of a run of the listing with its defaults (only --seed and
-    --results-dir may differ) under results_dir/<script>_mnist/."""
+    --results-dir may differ) under results_dir/<script>_mnist/: the repository's own."""
     stem = SCRIPTS[script]
     for folder in sorted(glob.glob(os.path.join(results_dir, stem, "*")), reverse=True):
         path = os.path.join(folder, "model.keras")
@@ -122,7 +125,7 @@ def main(argv=None):
     args = cli.parse(parser, argv)
     if not args.images and not args.evaluate:
         parser.error("give one or more images, or --evaluate")
-    path = args.model or default_model(args.script, args.results_dir)
+    path = args.model or default_model(args.script)
     model, preprocess = load(path)
     # every picture is read and checked before anything is predicted or written
     pictures = [digits.read_image(image) for image in args.images]

@@ -54,9 +54,11 @@ def ink(image):
 def to_mnist(image, path="image"):
     """A 28x28 uint8 array: the digit in `image` as an MNIST digit."""
     strength = ink(image)
-    # the paper's texture, shadows and JPEG noise, as strong as the border ever gets
+    # the paper's texture and JPEG noise, measured along the border robustly (median and
+    # median absolute deviation), so that a stroke touching the edge does not count as paper
     border = np.concatenate([strength[0], strength[-1], strength[:, 0], strength[:, -1]])
-    strength = np.clip(strength - np.percentile(border, 99.5), 0, None)
+    spread = 1.4826 * np.median(np.abs(border - np.median(border)))
+    strength = np.clip(strength - (np.median(border) + 4 * spread), 0, None)
     if strength.max() < 32:  # less than an eighth of full contrast anywhere: no digit drawn
         raise UserError(f"{path}: no digit found (the image is blank paper)")
     strength = strength * (255 / strength.max())

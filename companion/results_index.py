@@ -26,6 +26,8 @@ REPORTS = [
      "python benchmarks/backend_check.py"),
     ("TEXT.md", "the text classifiers over seeds 1-3", "python lstm_gru_text.py --seeds 1,2,3"),
     ("figures/", "the chapter's concept figures", "python concept_figures.py"),
+    ("predict_digit/", "the committed CNN on docs/handwriting/seven.jpg",
+     "python predict_digit.py docs/handwriting/seven.jpg"),
 ]
 
 

@@ -168,3 +168,28 @@ def test_every_bad_input_is_one_line_and_writes_nothing(model_path, tmp_path):
         [line] = completed.stderr.splitlines()
         assert line.startswith(f"predict_digit.py: error: {start}"), line
         assert not results_dir.exists()
+
+
+@pytest.mark.slow
+def test_committed_cnn_reads_person_made_digits_and_scores_its_record(data, tmp_path):
+    """The committed default run of cnn_mnist.py, as predict_digit.py finds it: at least 21 of
+    24 person-made pictures (six in each style) read right, and --evaluate prints the test
+    accuracy its record holds."""
+    import predict_digit
+
+    path = predict_digit.default_model("cnn")
+    model, preprocess = predict_digit.load(path)
+    _, (x_test, y_test) = data
+    sample = np.random.default_rng(11).choice(len(x_test), 24, replace=False)
+    made = np.stack([digits.to_mnist(person_made(x_test[j], STYLES[i % 4], seed=i))
+                     for i, j in enumerate(sample)])
+    answered = np.argmax(model.predict(preprocess(made), verbose=0), axis=1)
+    assert np.sum(answered == y_test[sample]) >= 21, (answered, y_test[sample])
+
+    completed = run_script("predict_digit.py", "--evaluate", "--script", "cnn",
+                           "--results-dir", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    with open(os.path.join(os.path.dirname(path), "record.json")) as f:
+        recorded = json.load(f)["test_accuracy"]
+    assert (f"{path}: test accuracy {100 * recorded:.2f}% on 10,000 MNIST test digits"
+            in completed.stdout.splitlines())
