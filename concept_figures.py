@@ -20,7 +20,7 @@ Writes a new folder results/figures/<UTC start time>/ (under --results-dir) hold
     python concept_figures.py --dry-run     # smoke test: small data, no real training
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, mnist, records  # isort: skip
+from companion import cli, errors, mnist, records  # isort: skip
 
 import argparse
 import glob
@@ -259,7 +259,7 @@ def kernel_gradient_norms(model, x, y):
 
 def gradients_figure(x_train, y_train, seed):
     if keras.backend.backend() != "tensorflow":
-        raise cli.UserError("the gradient figure uses TensorFlow's GradientTape; run it with "
+        raise errors.UserError("the gradient figure uses TensorFlow's GradientTape; run it with "
                             "KERAS_BACKEND=tensorflow (the default)")
     keras.utils.set_random_seed(seed)
     y = keras.utils.to_categorical(y_train[:128], 10)

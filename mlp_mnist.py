@@ -13,7 +13,7 @@ numbers, are under results/mlp_mnist/.
     python mlp_mnist.py --distribute mirrored  # every local GPU (see README)
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, distribute, fused, mnist, records  # isort: skip
+from companion import callbacks, cli, distribute, fused, mnist, records  # isort: skip
 
 import keras
 import numpy as np
@@ -95,9 +95,9 @@ def main(argv=None):
     # not in the listing: on JAX, each call's steps as one compiled program (companion/fused.py)
     fused.fuse_executions(model)
     # train the network
-    epoch_log = records.EpochLog()
+    epoch_log = callbacks.EpochLog()
     # not in the listing: a progress display that fits where the output goes (records.py)
-    progress = records.ProgressBar()
+    progress = callbacks.ProgressBar()
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size,
               callbacks=[epoch_log, progress])
     # validate the model on test dataset to determine generalization

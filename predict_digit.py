@@ -17,7 +17,7 @@ A figure of each input, the 28x28 digit the model saw and its ten probabilities 
 folder under results/predict_digit/, with a record.json.
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, digits, mnist, records  # isort: skip
+from companion import cli, digits, errors, mnist, records  # isort: skip
 
 import glob
 import json
@@ -67,7 +67,7 @@ def default_model(script, results_dir=COMMITTED):
             continue
         if os.path.exists(path) and records.listing_defaults(record):
             return path
-    raise cli.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
+    raise errors.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
                         f"{os.path.join(results_dir, stem)}; train one (python {stem}.py) or "
                         f"name a model with --model")
 
@@ -75,16 +75,16 @@ def default_model(script, results_dir=COMMITTED):
 def load(path):
     """The model and its script's preprocess; one line when it is not an MNIST classifier."""
     if not os.path.isfile(path):
-        raise cli.UserError(f"{path}: no such model file")
+        raise errors.UserError(f"{path}: no such model file")
     try:
         with companion_quiet():
             model = keras.saving.load_model(path)
     except Exception as error:  # Keras raises many kinds for a file that is not a model
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise cli.UserError(f"{path}: not a Keras model ({reason})") from None
+        raise errors.UserError(f"{path}: not a Keras model ({reason})") from None
     shape = tuple(model.input_shape[1:]) if isinstance(model.input_shape, tuple) else None
     if shape not in PREPROCESS or tuple(model.output_shape[1:]) != (10,):
-        raise cli.UserError(f"{path}: its input {model.input_shape} and output "
+        raise errors.UserError(f"{path}: its input {model.input_shape} and output "
                             f"{model.output_shape} do not fit MNIST's 28x28 digits and 10 "
                             f"labels (a model of mlp_mnist.py, cnn_mnist.py or rnn_mnist.py "
                             f"does)")

@@ -33,7 +33,7 @@ import tempfile
 import time
 from datetime import datetime
 
-from companion import cli, tables_report
+from companion import cli, errors, tables_report
 from companion.book_tables import (
     BOOK_TABLES,
     LISTING,
@@ -64,7 +64,7 @@ def hold_results_dir(results_dir):
     except BlockingIOError:
         holder = os.read(descriptor, 32).decode(errors="replace").strip() or "?"
         os.close(descriptor)
-        raise cli.UserError(f"another reproduce.py (process {holder}, or a row it started) is "
+        raise errors.UserError(f"another reproduce.py (process {holder}, or a row it started) is "
                             f"running rows in {results_dir}; wait for it to finish, or stop it "
                             f"and run this again") from None
     os.ftruncate(descriptor, 0)

@@ -200,7 +200,7 @@ def worker(model_name, mode, epochs, samples):
     import keras
 
     import companion  # first: imports Keras quietly
-    from companion import cli, fused, mnist, records
+    from companion import callbacks, cli, fused, mnist
 
     (x_train, y_train), _, _ = mnist.load_data()
     keras.utils.set_random_seed(1)
@@ -217,7 +217,7 @@ def worker(model_name, mode, epochs, samples):
                   metrics=["accuracy"], **speed)
     if mode != "book":  # the scripts fuse each call's steps on JAX, as here
         fused.fuse_executions(model)
-    epoch_log = records.EpochLog()
+    epoch_log = callbacks.EpochLog()
     model.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size,
               callbacks=[epoch_log], verbose=0)
     timed = [entry["seconds"] for entry in epoch_log.epochs[1:]]  # the first is the warm-up
@@ -328,7 +328,7 @@ def build_listing(name):
 
 
 def write_report(path, rows, rate, size, samples, quick, rounds):
-    from companion import records
+    from companion import environment
 
     by_key = {(row["model"], row["mode"]): row for row in rows}
     first = rows[0]
@@ -336,8 +336,8 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
     lines = [
         "# Seconds per epoch: the book's way, this project's default, and the bounds", "",
         f"Made by `python benchmarks/epoch_time.py{' --quick' if quick else ''}` on "
-        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: {records.cpu_info()['processor']}, "
-        f"{os.cpu_count()} cores, "
+        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: "
+        f"{environment.cpu_info()['processor']}, {os.cpu_count()} cores, "
         f"Keras backend {first['backend']} on {', '.join(first['devices'])}; "
         f"{samples:,} samples an epoch, batch 128; {rounds} interleaved round(s), each "
         "configuration in a fresh process; median of all rounds' epochs after each process's "

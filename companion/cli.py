@@ -13,11 +13,10 @@ import tempfile
 
 import keras
 
+from companion import distribute
+from companion.errors import UserError
+
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
-
-
-class UserError(Exception):
-    """A problem the reader can fix (a bad file, a missing package); printed as one line."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -159,12 +158,11 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
     return parser
 
 
-DISTRIBUTE = ("none", "mirrored", "tpu", "multi-worker")
 
 
 def add_distribute_arguments(parser):
     """--distribute and --cpu-devices (companion/distribute.py does the work)."""
-    parser.add_argument("--distribute", choices=DISTRIBUTE, default="none",
+    parser.add_argument("--distribute", choices=distribute.ENGINES["tensorflow"], default="none",
                         help="none: one device (a GPU if present); mirrored: every local GPU; "
                              "tpu: the TPU's cores; multi-worker: the machines in TF_CONFIG. "
                              "--batch-size stays the global batch")
@@ -183,8 +181,7 @@ def backend_problem(args, backend):
     if backend == "torch" and getattr(args, "steps_per_execution", 1) != 1:
         return (f"argument --steps-per-execution: Keras' PyTorch backend runs one step per call, "
                 f"got {args.steps_per_execution}")
-    supported = {"tensorflow": DISTRIBUTE,
-                 "jax": ("none", "mirrored", "tpu")}.get(backend, ("none",))
+    supported = distribute.ENGINES.get(backend, ("none",))
     if args.distribute not in supported:
         return (f"argument --distribute: {args.distribute} is not available on the {backend} "
                 f"backend (choose from {', '.join(supported)}, or KERAS_BACKEND=tensorflow)")

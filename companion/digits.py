@@ -9,7 +9,7 @@ black (MNIST's convention) whatever its colour, and drop the paper's texture and
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from companion.cli import UserError
+from companion.errors import UserError
 
 BOX = 20  # the longer side of the digit, in pixels
 SIZE = 28

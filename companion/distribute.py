@@ -23,8 +23,11 @@ from dataclasses import dataclass
 import keras
 
 import companion
-from companion import cli
+from companion import errors
 
+# what --distribute can do on each backend (PyTorch: `none` only); cli checks flags against it
+ENGINES = {"tensorflow": ("none", "mirrored", "tpu", "multi-worker"),
+           "jax": ("none", "mirrored", "tpu")}
 TF_CONFIG_EXAMPLE = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                      '"task": {"type": "worker", "index": 0}}\'')
 
@@ -66,7 +69,7 @@ def use(args):
     backend = keras.backend.backend()
     if backend == "tensorflow" and args.distribute != "none":
         _settings_that_work_under_tf_distribute(args)
-    with companion.native_stderr_held_back(dropped_for=cli.UserError):
+    with companion.native_stderr_held_back(dropped_for=errors.UserError):
         if backend == "tensorflow":
             return _tensorflow(args.distribute, args.cpu_devices)
         if backend == "jax":
@@ -127,7 +130,7 @@ def _tpu_resolver(tf):
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except Exception as error:  # ValueError, NotFoundError, ...: the resolver's reasons vary
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise cli.UserError(f"--distribute tpu: no TPU found ({reason}); run on a Cloud TPU VM, "
+        raise errors.UserError(f"--distribute tpu: no TPU found ({reason}); run on a Cloud TPU VM, "
                             f"or set TPU_NAME to the TPU's name") from None
     return resolver
 
@@ -136,7 +139,7 @@ def _tf_config():
     """TF_CONFIG's worker addresses and this process's index, checked."""
     text = os.environ.get("TF_CONFIG")
     if not text:
-        raise cli.UserError("--distribute multi-worker needs TF_CONFIG, which lists the workers "
+        raise errors.UserError("--distribute multi-worker needs TF_CONFIG, which lists the workers "
                             f"and says which one this is, e.g. {TF_CONFIG_EXAMPLE}")
     try:
         config = json.loads(text)
@@ -146,7 +149,7 @@ def _tf_config():
         if task["type"] not in ("worker", "chief") or not workers or not 0 <= index < len(workers):
             raise ValueError
     except (ValueError, KeyError, TypeError):
-        raise cli.UserError(f"TF_CONFIG is not a cluster of workers with this task's index: "
+        raise errors.UserError(f"TF_CONFIG is not a cluster of workers with this task's index: "
                             f"{text!r}; expected e.g. {TF_CONFIG_EXAMPLE}") from None
     return workers, index
 
@@ -176,7 +179,7 @@ def _jax(name):
     devices = keras.distribution.list_devices()
     if name == "tpu" and not any(str(device).startswith("tpu") for device in devices):
         seen = ", ".join(map(str, devices))
-        raise cli.UserError(f"--distribute tpu: no TPU found (JAX sees {seen}); run on a Cloud "
+        raise errors.UserError(f"--distribute tpu: no TPU found (JAX sees {seen}); run on a Cloud "
                             f"TPU VM with jax[tpu] installed")
     if name == "none":
         return Distribution(name, _device_names(devices[:1]))

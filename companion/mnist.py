@@ -18,7 +18,7 @@ import zipfile
 import numpy as np
 
 from companion import download
-from companion.cli import UserError
+from companion.errors import UserError
 
 IMAGE_SHAPE = (28, 28)
 # Label counts from the book (Listing 1.3.1's output); any genuine MNIST file has exactly these.

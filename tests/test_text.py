@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lstm_gru_text as text
-from companion import cli
+from companion import errors
 from conftest import read_record, run_script
 
 # The first numbers of GloVe 6B 50d's vector for "the", as in the Stanford file.
@@ -76,7 +76,7 @@ def test_stanford_text_file(tmp_path):
 def test_malformed_stanford_file_is_one_error(tmp_path, content, line):
     path = tmp_path / "bad.txt"
     path.write_text(content)
-    with pytest.raises(cli.UserError, match=rf"bad.txt, line {line}: not a word followed by "
+    with pytest.raises(errors.UserError, match=rf"bad.txt, line {line}: not a word followed by "
                                             r"numbers"):
         text.glove_text_vectors(str(path), ["the", "film"])
 
@@ -127,7 +127,7 @@ def test_imdb_without_network_is_one_error(monkeypatch, tmp_path):
         raise OSError("no network")
 
     monkeypatch.setattr(socket, "create_connection", no_network)
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         text.main(["--dataset", "imdb", "--results-dir", str(tmp_path)])
     assert str(error.value) == ("cannot download IMDB from Keras' server (it needs internet); "
                                 "the default --dataset rotten-tomatoes works offline")
@@ -136,7 +136,7 @@ def test_imdb_without_network_is_one_error(monkeypatch, tmp_path):
 def test_damaged_corpus_is_one_error(tmp_path):
     damaged = tmp_path / "corpus.tsv.gz"
     damaged.write_bytes(open(text.CORPUS, "rb").read()[:20000])
-    with pytest.raises(cli.UserError) as error:
+    with pytest.raises(errors.UserError) as error:
         text.load_sentences(str(damaged))
     assert str(error.value).startswith(f"corpus file {damaged} is unreadable (")
 

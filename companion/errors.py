@@ -1,0 +1,6 @@
+"""The one error the project's code raises for a problem the reader can fix: a bad file, a
+missing package, absent hardware. cli.run_main prints it as one line and exits with status 2."""
+
+
+class UserError(Exception):
+    """A problem the reader can fix (a bad file, a missing package); printed as one line."""
