@@ -48,6 +48,12 @@ def test_results_index_matches_the_records(written):
     assert written[path] == committed(path), "run: python -m companion.results_index"
 
 
+def test_text_report_matches_the_records(written):
+    results_index.write_text_report(RESULTS)
+    path = os.path.join(RESULTS, "TEXT.md")
+    assert written[path] == committed(path), "run: python -m companion.results_index"
+
+
 def test_chosen_protocol_is_the_one_the_rule_picks_from_the_records():
     choice = tables_report.choose_protocols(
         tables_report.scores(book_tables.read_book_rows(), RESULTS))
