@@ -5,7 +5,9 @@ For each listing it measures, each in a fresh process, on real MNIST:
   (a) book:    the listing as printed, plain Keras defaults (compile without speed settings);
   (b) default: the script's own defaults (its --jit-compile and --steps-per-execution);
   (c) jax:     the script's defaults on the JAX backend, when jax is installed (an alternative
-               a reader can choose with KERAS_BACKEND=jax; TensorFlow stays the default);
+               a reader can choose with KERAS_BACKEND=jax; TensorFlow stays the default),
+               each call's steps fused into one compiled scan (companion/fused.py);
+  (d) jax-loop: the same without fusing: Keras' own loop of compiled steps;
 in interleaved rounds (a, b, c, a, b, c, ...) so that a slow spell of a shared machine falls on
 all of them, and reports the median epoch time over every round's epochs after its warm-up
 epoch, samples per second and the process's peak memory. Two lower bounds: the training FLOPs
@@ -209,13 +211,13 @@ def worker(model_name, mode, epochs, samples):
     y_train = keras.utils.to_categorical(y_train[:samples])
     if mode == "book":
         speed = {}
-    elif mode == "default":
+    elif mode in ("default", "loop"):  # loop: the same settings, without fused executions
         speed = cli.speed_settings(args, len(x_train))
     else:  # a JSON object of compile() settings, to explore
         speed = json.loads(mode)
     model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
                   metrics=["accuracy"], **speed)
-    if mode != "book":  # the scripts fuse each call's steps on JAX, as here
+    if mode not in ("book", "loop"):  # the scripts fuse each call's steps on JAX, as here
         fused.fuse_executions(model)
     epoch_log = callbacks.EpochLog()
     model.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size,
@@ -233,11 +235,13 @@ def worker(model_name, mode, epochs, samples):
 
 
 def measure(model_name, mode, epochs, samples):
-    """One configuration in a fresh process; mode 'jax' is 'default' on the JAX backend."""
-    env = dict(os.environ, KERAS_BACKEND="jax") if mode == "jax" else None
+    """One configuration in a fresh process; mode 'jax' is 'default' on the JAX backend, and
+    'jax-loop' the same without fused executions (Keras' own loop of compiled steps)."""
+    env = dict(os.environ, KERAS_BACKEND="jax") if mode.startswith("jax") else None
+    worker_mode = {"jax": "default", "jax-loop": "loop"}.get(mode, mode)
     completed = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--worker", model_name,
-         "default" if mode == "jax" else mode, "--epochs", str(epochs), "--samples", str(samples)],
+         worker_mode, "--epochs", str(epochs), "--samples", str(samples)],
         cwd=ROOT, capture_output=True, text=True, env=env)
     if completed.returncode != 0:
         raise SystemExit(f"epoch_time.py: the {model_name} {mode} measurement failed:\n"
@@ -286,7 +290,7 @@ def main():
     epochs = {"mlp": 5, "cnn": 3, "rnn": 4} if not args.quick else {name: 2 for name in MODELS}
     modes = ["book", "default"]
     if importlib.util.find_spec("jax") is not None:
-        modes.append("jax")
+        modes += ["jax", "jax-loop"]
 
     rows = []
     for name in models:
@@ -333,6 +337,7 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
     by_key = {(row["model"], row["mode"]): row for row in rows}
     first = rows[0]
     has_jax = any(row["mode"] == "jax" for row in rows)
+    has_loop = any(row["mode"] == "jax-loop" for row in rows)
     lines = [
         "# Seconds per epoch: the book's way, this project's default, and the bounds", "",
         f"Made by `python benchmarks/epoch_time.py{' --quick' if quick else ''}` on "
@@ -351,8 +356,10 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
         "| listing | FLOP per epoch | FLOP bound, s | kernel bound, s | (a) book, s | "
         "(b) default, s | (b) settings | samples/s (b) | peak MB (a) / (b) | (a)/(b) | "
         "(b)/FLOP bound | (b)/kernel bound |"
-        + (" (c) JAX backend, s | (a)/(c) |" if has_jax else ""),
-        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_jax else "")]
+        + (" (c) JAX backend, s | (a)/(c) |" if has_jax else "")
+        + (" (d) JAX, Keras' loop, s | (d)/(c) |" if has_loop else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_jax else "")
+        + ("---|---|" if has_loop else "")]
     for name in MODELS:
         if (name, "book") not in by_key:
             continue
@@ -371,6 +378,10 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
             jax_row = by_key[(name, "jax")]
             line += (f" {jax_row['median_seconds']:.2f} | "
                      f"{book['median_seconds'] / jax_row['median_seconds']:.2f} |")
+            if (name, "jax-loop") in by_key:
+                loop = by_key[(name, "jax-loop")]
+                line += (f" {loop['median_seconds']:.2f} | "
+                         f"{loop['median_seconds'] / jax_row['median_seconds']:.2f} |")
         lines.append(line)
     lines += ["", "Kernel rates at the listing's shapes (forward kernels, batch 128, through "
               f"the {first['backend']} backend, 50 calls in one compiled loop):", "",
