@@ -82,3 +82,34 @@ def test_the_epoch_per_call_default_is_for_jax_accelerators_only():
     assert cli.speed_defaults("rnn", "tensorflow", accelerator=False)["steps_per_execution"] == 16
     assert cli.speed_defaults("mlp", "torch", accelerator=True)["steps_per_execution"] == 1
     assert cli.steps_per_execution("epoch") == "epoch" and cli.steps_per_execution("8") == 8
+
+
+def test_one_tensorflow_execution_equals_its_steps_one_by_one():
+    """On TensorFlow, Keras' own compiled loop is the fused path: four steps in one call give
+    the weights of the same four batches through train_on_batch (dropout off)."""
+    import keras
+    import numpy as np
+
+    import mlp_mnist
+    from companion import mnist
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("this process runs another backend")
+    (x, y), _, _ = mnist.load_data(dry_run=True)
+    x, y = mlp_mnist.preprocess(x[:512]), keras.utils.to_categorical(y[:512], 10)
+
+    def model(steps):
+        keras.utils.set_random_seed(1)
+        m = mlp_mnist.build_model(784, 10, [256, 256], 0.0, 0.0, "relu")
+        m.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"],
+                  steps_per_execution=steps)
+        return m
+
+    by_batch = model(1)
+    for start in range(0, 512, 128):
+        by_batch.train_on_batch(x[start:start + 128], y[start:start + 128])
+    one_call = model(4)
+    one_call.fit(x, y, epochs=1, batch_size=128, shuffle=False, verbose=0)
+    gap = max(float(np.max(np.abs(a - b)))
+              for a, b in zip(by_batch.get_weights(), one_call.get_weights()))
+    assert gap < 1e-5
