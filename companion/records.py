@@ -21,6 +21,7 @@ import shlex
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 from datetime import datetime, timezone
 
@@ -64,6 +65,11 @@ class Run:
         In multi-worker training only worker 0 writes; the others return None.
         """
         if self.distribution and not self.distribution.writes_results:
+            if model is not None:
+                # saving reads the mirrored variables with collective ops in which every worker
+                # takes part (tf.distribute's rule); only worker 0 keeps the file
+                with tempfile.TemporaryDirectory() as scratch:
+                    model.save(os.path.join(scratch, "model.keras"))
             print(f"Results: written by worker 0 (this is worker {self.distribution.worker_index})")
             return None
         os.makedirs(self.parent, exist_ok=True)
