@@ -175,6 +175,7 @@ def test_kill_of_a_script_says_so_and_keeps_nothing(tmp_path):
     assert not results_dir.exists() or not any(results_dir.rglob("record.json"))
 
 
+@pytest.mark.slow
 def test_figures_follow_the_seed():
     """concept_figures.py --seed reaches the trained CNN and the gradient measurements."""
     (x_train, y_train), (x_test, _), _ = concept_figures.mnist.load_data(dry_run=True)
