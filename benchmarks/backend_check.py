@@ -8,6 +8,7 @@ reader's run does. On a CPU it runs too (slowly, without --quick).
 
     python benchmarks/backend_check.py                    # 3 epochs of each listing per backend
     python benchmarks/backend_check.py --backends jax,torch --output results/gpu/h200.md
+    python benchmarks/backend_check.py --unfused          # also one step per call, beside
     python benchmarks/backend_check.py --quick            # smoke mode: --dry-run runs
 """
 import importlib.util
@@ -44,23 +45,29 @@ def card_name():
     return platform.processor() or platform.machine()
 
 
-def run_one(backend, listing, epochs, quick, results_dir):
+def run_one(backend, listing, epochs, quick, results_dir, extra=()):
     """Train one listing on one backend; returns the table's cells."""
     command = [sys.executable, os.path.join(ROOT, SCRIPTS[listing]), "--results-dir", results_dir]
     command += ["--dry-run"] if quick else ["--epochs", str(epochs)]
+    command += list(extra)
     env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         failed = f"failed (exit {done.returncode}): {last}"
-        return [backend, SCRIPTS[listing], "-", "-", "-", failed]
+        return [backend, SCRIPTS[listing], " ".join(extra) or "defaults", "-", "-", "-", "-",
+                failed]
     folder = done.stdout.strip().splitlines()[-1].removeprefix("Results: ")
     with open(os.path.join(folder, "record.json")) as f:
         record = json.load(f)
     seconds = [epoch["seconds"] for epoch in record["epochs"]]
     after_first = seconds[1:] or seconds  # the first epoch includes compiling
-    return [backend, SCRIPTS[listing], ", ".join(record["devices"]) or "?",
-            f"{100 * record['test_accuracy']:.2f}%", f"{statistics.median(after_first):.3f}",
+    execution = record.get("execution", {})
+    calls = f"{execution.get('steps_per_execution', '?')}" + \
+        (" fused" if execution.get("fused") else "")
+    return [backend, SCRIPTS[listing], " ".join(extra) or "defaults", calls,
+            ", ".join(record["devices"]) or "?", f"{100 * record['test_accuracy']:.2f}%",
+            f"{statistics.median(after_first):.3f}",
             f"{record['versions'].get(backend, '?')}, Keras {record['versions']['keras']}"]
 
 
@@ -72,6 +79,9 @@ def main(argv=None):
     parser.add_argument("--scripts", default="mlp,cnn,rnn", help="listings, comma-separated")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="each script with --dry-run")
+    parser.add_argument("--unfused", action="store_true",
+                        help="also run each listing with --steps-per-execution 1 (one step per "
+                             "call, nothing fused), beside its defaults")
     parser.add_argument("--output", default=os.path.join(ROOT, "results", "BACKENDS.md"))
     args = parser.parse_args(argv)
     backends = [b for b in args.backends.split(",") if b]
@@ -84,16 +94,19 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as results_dir:
         for backend in backends:
             for listing in listings:
-                rows.append(run_one(backend, listing, args.epochs, args.quick, results_dir))
-                print(" | ".join(rows[-1]), flush=True)
+                variants = [()] + ([("--steps-per-execution", "1")] if args.unfused else [])
+                for extra in variants:
+                    rows.append(run_one(backend, listing, args.epochs, args.quick, results_dir,
+                                        extra))
+                    print(" | ".join(rows[-1]), flush=True)
     epochs = "smoke mode (--dry-run: 2,048 digits, 1 epoch)" if args.quick \
         else f"{args.epochs} epochs each"
     lines = [f"# The listings on each backend: {card}", "",
              f"Made by `python benchmarks/backend_check.py` on "
              f"{datetime.now(timezone.utc):%Y-%m-%d}, {epochs}, each script's own defaults "
              f"otherwise. Seconds per epoch: the median after the first epoch (which compiles).",
-             "", "| backend | script | devices | test accuracy | s/epoch | versions |",
-             "|---|---|---|---|---|---|"]
+             "", "| backend | script | flags | steps per call | devices | test accuracy | "
+             "s/epoch | versions |", "|---|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:

@@ -10,18 +10,22 @@ from conftest import run_script
 def test_check_writes_one_row_per_backend_from_the_runs_records(tmp_path):
     output = tmp_path / "BACKENDS.md"
     completed = run_script("benchmarks/backend_check.py", "--quick", "--backends",
-                           "tensorflow,jax", "--scripts", "mlp", "--output", str(output))
+                           "tensorflow,jax", "--scripts", "mlp", "--unfused",
+                           "--output", str(output))
     assert completed.returncode == 0, completed.stderr
     lines = output.read_text().splitlines()
     assert lines[0].startswith("# The listings on each backend: ")
     rows = [line.strip("|").split("|") for line in lines if line.startswith("| ") and
             "mlp_mnist.py" in line]
-    assert [[cell.strip() for cell in row][:3] for row in rows] == [
-        ["tensorflow", "mlp_mnist.py", "cpu:0"], ["jax", "mlp_mnist.py", "cpu:0"]]
+    assert [[cell.strip() for cell in row][:5] for row in rows] == [
+        ["tensorflow", "mlp_mnist.py", "defaults", "16", "cpu:0"],
+        ["tensorflow", "mlp_mnist.py", "--steps-per-execution 1", "1", "cpu:0"],
+        ["jax", "mlp_mnist.py", "defaults", "16 fused", "cpu:0"],
+        ["jax", "mlp_mnist.py", "--steps-per-execution 1", "1", "cpu:0"]]
     for row in rows:
-        accuracy = float(row[3].strip().rstrip("%"))
+        accuracy = float(row[5].strip().rstrip("%"))
         assert 10.0 < accuracy <= 100.0  # 2,048 digits, one epoch: well above chance
-        assert float(row[4]) > 0
+        assert float(row[6]) > 0
 
 
 def test_unknown_backend_is_refused(tmp_path):
