@@ -17,6 +17,7 @@ A figure of each input, the 28x28 digit the model saw and its ten probabilities 
 folder under results/predict_digit/, with a record.json.
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
+import companion  # isort: skip
 from companion import cli, digits, errors, mnist, records  # isort: skip
 
 import glob
@@ -77,7 +78,7 @@ def load(path):
     if not os.path.isfile(path):
         raise errors.UserError(f"{path}: no such model file")
     try:
-        with companion_quiet():
+        with companion.native_stderr_held_back(dropped_for=Exception):
             model = keras.saving.load_model(path)
     except Exception as error:  # Keras raises many kinds for a file that is not a model
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
@@ -89,12 +90,6 @@ def load(path):
                             f"labels (a model of mlp_mnist.py, cnn_mnist.py or rnn_mnist.py "
                             f"does)")
     return model, PREPROCESS[shape]
-
-
-def companion_quiet():
-    import companion
-
-    return companion.native_stderr_held_back(dropped_for=Exception)
 
 
 def describe(path, probabilities):

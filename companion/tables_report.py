@@ -31,6 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 EXPERIMENT = os.path.join("investigations", "protocols")
+MARGIN = 0.1  # points by which a hypothesis must beat the listing
 # The rule, stated before any hypothesis ran (git history: the commit that added this line).
 RULE = (
     "Each table is decided on its own experiment rows, from 3-seed means. A hypothesis scores "
@@ -38,9 +39,8 @@ RULE = (
     "accuracies, and the train accuracy (the last epoch's, dropout active) witnesses how long "
     "and how noisily the book's runs trained, so a protocol cannot match the test column by "
     "luck alone. The lowest score wins; the listing stays unless a hypothesis beats it by more "
-    f"than {0.1} points. A hypothesis is scored only where each of the table's experiment rows "
+    f"than {MARGIN} points. A hypothesis is scored only where each of the table's experiment rows "
     "has all three seeds under it, and a table is decided once every hypothesis is scored.")
-MARGIN = 0.1
 
 
 def write_atomically(path, text):
