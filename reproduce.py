@@ -11,6 +11,7 @@ results/TABLES.md then sets each protocol's mean over seeds 1-3 beside the book'
     python reproduce.py --table mlp --rows 3,5   # some rows
     python reproduce.py --report                 # rewrite the reports from the records only
     python reproduce.py --quick                  # every row in smoke mode, into a separate folder
+    python reproduce.py --seeds 1,2,3 --jobs 8   # 8 rows at once: a GPU has room for them
 
 Minutes per row on the machines used so far are in results/TABLES.md ("Runs").
 
@@ -72,34 +73,40 @@ def hold_results_dir(results_dir):
     return descriptor
 
 
-def run_row(runs_dir, row, seed, protocol, quick, verbose, lock):
-    """Run one (row, seed) to completion; return None on success, else the reason it failed."""
-    script, flags = row_flags(row, protocol)
-    arguments = [*flags, "--seed", str(seed), "--results-dir", row_dir(runs_dir, row, seed)]
-    if quick:
-        arguments.append("--dry-run")
-    print(f"  $ python {script} " + " ".join(arguments), flush=True)
-    with tempfile.TemporaryFile("w+") as output:
+class RowRun:
+    """One (row, seed) running as its own process; finish() waits for it and returns None on
+    success, else the reason it failed."""
+
+    def __init__(self, runs_dir, row, seed, protocol, quick, verbose, lock, env):
+        self.runs_dir, self.row, self.seed = runs_dir, row, seed
+        self.script, flags = row_flags(row, protocol)
+        arguments = [*flags, "--seed", str(seed), "--results-dir", row_dir(runs_dir, row, seed)]
+        if quick:
+            arguments.append("--dry-run")
+        print(f"  $ python {self.script} " + " ".join(arguments), flush=True)
+        self.output = tempfile.TemporaryFile("w+")
+        self.started = time.monotonic()
         # run from the caller's directory, as the runner, so that a relative --results-dir
         # means the same folder to both
-        child = subprocess.Popen([sys.executable, os.path.join(ROOT, script), *arguments],
-                                 stdout=None if verbose else output, stderr=subprocess.STDOUT,
-                                 preexec_fn=prepare_child, pass_fds=(lock,))
-        try:
-            returncode = child.wait()
-        except BaseException:  # Ctrl-C or kill: stop the row; it leaves nothing and reruns
-            stop_child(child)
-            raise
-        output.seek(0)
-        lines = [line.strip() for line in output.read().splitlines() if line.strip()]
-    if returncode != 0:
-        last = lines[-1] if lines else "no output"
-        return f"{script} exited with status {returncode}: {last}"
-    found = finished_record(runs_dir, row, seed)
-    if found is None:
-        return f"{script} exited normally but wrote no record"
-    status = found[1].get("status", "finished")
-    return None if status == "finished" else status
+        self.child = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, self.script), *arguments],
+            stdout=None if verbose else self.output, stderr=subprocess.STDOUT,
+            preexec_fn=prepare_child, pass_fds=(lock,), env=env)
+
+    def finish(self):
+        returncode = self.child.wait()
+        self.minutes = (time.monotonic() - self.started) / 60
+        self.output.seek(0)
+        lines = [line.strip() for line in self.output.read().splitlines() if line.strip()]
+        self.output.close()
+        if returncode != 0:
+            last = lines[-1] if lines else "no output"
+            return f"{self.script} exited with status {returncode}: {last}"
+        found = finished_record(self.runs_dir, self.row, self.seed)
+        if found is None:
+            return f"{self.script} exited normally but wrote no record"
+        status = found[1].get("status", "finished")
+        return None if status == "finished" else status
 
 
 def stop_child(child):
@@ -135,6 +142,9 @@ def main(argv=None):
                         help="only rewrite TABLES.md and its figure from the records")
     parser.add_argument("--retry-failed", action="store_true",
                         help="run again the rows recorded as failed")
+    parser.add_argument("--jobs", type=cli.positive_int, default=1, metavar="N",
+                        help="rows trained at once, each in its own process (for a GPU or a "
+                             "many-core machine; on 2 cores 1 is fastest)")
     parser.add_argument("--verbose", action="store_true",
                         help="show each script's own output (progress bars)")
     parser.add_argument("--book-table", default=os.path.relpath(BOOK_TABLES), metavar="CSV",
@@ -173,6 +183,7 @@ def main(argv=None):
 def run_all(rows, seeds, runs_dir, report_path, args, lock):
     todo = [(row, seed) for row in rows for seed in seeds]
     durations = {}  # table -> minutes of runs finished so far, to estimate the rest
+    waiting = []  # (label, row, seed) still to run, in order
     for number, (row, seed) in enumerate(todo, 1):
         label = f"[{number}/{len(todo)}] {row['id']} seed {seed}"
         found = finished_record(runs_dir, row, seed)
@@ -180,29 +191,65 @@ def run_all(rows, seeds, runs_dir, report_path, args, lock):
         if found is not None and failed is None:
             durations.setdefault(row["table"], []).append(record_minutes(found[1]))
             print(f"{label}: done before ({os.path.dirname(found[0])})")
-            continue
-        if failed is not None and not args.retry_failed:
+        elif failed is not None and not args.retry_failed:
             print(f"{label}: failed before ({failed['reason']}); --retry-failed runs it again")
-            continue
-        if failed is not None:  # --retry-failed: clear the failed attempt first
-            shutil.rmtree(row_dir(runs_dir, row, seed))
-        print(f"{label}: running; {estimate(todo[number - 1:], durations, args.results_dir)}",
-              flush=True)
-        started = time.monotonic()
-        reason = run_row(runs_dir, row, seed, args.protocol, args.quick, args.verbose, lock)
-        minutes = (time.monotonic() - started) / 60
-        durations.setdefault(row["table"], []).append(minutes)
-        if reason is None:
-            record = finished_record(runs_dir, row, seed)[1]
-            print(f"{label}: test accuracy {100 * record['test_accuracy']:.2f}% "
-                  f"(book {row['test']:.2f}%), {minutes:.1f} min")
         else:
-            failed = {"row": row["id"], "seed": seed, "reason": reason,
-                      "when": datetime.now().isoformat(timespec="seconds")}
-            write_atomically(os.path.join(row_dir(runs_dir, row, seed), "failed.json"),
-                             json.dumps(failed, indent=2) + "\n")
-            print(f"{label}: FAILED: {reason}")
-        write_reports(args)
+            if failed is not None:  # --retry-failed: clear the failed attempt first
+                shutil.rmtree(row_dir(runs_dir, row, seed))
+            waiting.append((label, row, seed))
+    env = child_environment(args.jobs)
+    running = {}  # process id -> (label, RowRun)
+    try:
+        while waiting or running:
+            while waiting and len(running) < args.jobs:
+                label, row, seed = waiting.pop(0)
+                left = [(row, seed)] + [(r, s) for _, r, s in waiting] + \
+                    [(run.row, run.seed) for _, run in running.values()]
+                remaining = estimate(left, durations, args.results_dir, args.jobs)
+                print(f"{label}: running; {remaining}", flush=True)
+                run = RowRun(runs_dir, row, seed, args.protocol, args.quick, args.verbose, lock,
+                             env)
+                running[run.child.pid] = (label, run)
+            label, run = running.pop(wait_for_any(running))
+            report_row(label, run, run.finish(), durations)
+            write_reports(args)
+    except BaseException:  # Ctrl-C or kill: stop the rows; each leaves nothing and reruns
+        for _, run in running.values():
+            stop_child(run.child)
+        raise
+
+
+def wait_for_any(running):
+    """The process id of a row's script that has ended (left for RowRun.finish to reap)."""
+    while True:
+        for pid, (_, run) in running.items():
+            if run.child.poll() is not None:
+                return pid
+        time.sleep(0.2)
+
+
+def report_row(label, run, reason, durations):
+    durations.setdefault(run.row["table"], []).append(run.minutes)
+    if reason is None:
+        record = finished_record(run.runs_dir, run.row, run.seed)[1]
+        print(f"{label}: test accuracy {100 * record['test_accuracy']:.2f}% "
+              f"(book {run.row['test']:.2f}%), {run.minutes:.1f} min", flush=True)
+    else:
+        failed = {"row": run.row["id"], "seed": run.seed, "reason": reason,
+                  "when": datetime.now().isoformat(timespec="seconds")}
+        write_atomically(os.path.join(row_dir(run.runs_dir, run.row, run.seed), "failed.json"),
+                         json.dumps(failed, indent=2) + "\n")
+        print(f"{label}: FAILED: {reason}", flush=True)
+
+
+def child_environment(jobs):
+    """The scripts' environment. Several rows at once on one GPU must share its memory, which
+    JAX and TensorFlow otherwise take almost whole for the first process to start."""
+    env = dict(os.environ)
+    if jobs > 1:
+        env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 / jobs:.3f}")
+        env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    return env
 
 
 def write_reports(args):
@@ -214,9 +261,10 @@ def write_reports(args):
     return tables_report.write_tables_report(rows, args.results_dir, args.quick)
 
 
-def estimate(remaining, durations, results_dir):
+def estimate(remaining, durations, results_dir, jobs=1):
     """'about 1:23 (h:mm) left': the mean minutes of this table's rows run so far, else those of
-    the script's own runs under results/ (its default configuration), else unknown."""
+    the script's own runs under results/ (its default configuration), else unknown; divided
+    among --jobs rows at a time."""
     minutes, unknown = 0.0, 0
     for row, _ in remaining:
         known = durations.get(row["table"]) or default_run_minutes(results_dir, row["table"])
@@ -224,6 +272,7 @@ def estimate(remaining, durations, results_dir):
             minutes += statistics.mean(known)
         else:
             unknown += 1
+    minutes /= jobs
     text = f"about {int(minutes // 60)}:{int(minutes % 60):02d} (h:mm) left"
     return text + (f", plus {unknown} rows of unknown length" if unknown else "")
 

@@ -1,5 +1,6 @@
-"""Where a run ran: the Keras backend and its version, the device that trained, the CPU (model,
-vector extensions, threads) and the library versions, as every record states them."""
+"""Where a run ran: the Keras backend and its version, the device that trained and the
+accelerator's model, the CPU (model, vector extensions, threads) and the library versions, as
+every record states them."""
 import importlib
 import os
 import platform
@@ -32,6 +33,31 @@ def cpu_info():
             "vector_extensions": [flag for flag in VECTOR_EXTENSIONS if flag in flags]}
 
 
+def accelerator_name():
+    """The model of the GPU (or other accelerator) the backend trains on, e.g. 'NVIDIA H200';
+    None on a CPU. Records say 'gpu:0'; this says which card that was."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            return None if device.platform == "cpu" else device.device_kind
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            return tf.config.experimental.get_device_details(gpus[0]).get("device_name") \
+                if gpus else None
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # a runtime that cannot name its device: the record says so with None
+        return None
+    return None
+
+
 def environment(devices=None):
     """Backend and its version, the devices that train (those given, or the one Keras picks),
     the CPU (model, vector extensions, threads) and the library versions."""
@@ -42,6 +68,7 @@ def environment(devices=None):
     return {
         "keras_backend": backend,
         "devices": companion.devices() if devices is None else devices,
+        "accelerator": accelerator_name(),
         "machine": {"platform": platform.platform(), **cpu_info(),
                     "cpu_count": os.cpu_count(), "threads_available": threads},
         "versions": versions,

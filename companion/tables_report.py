@@ -210,6 +210,8 @@ def machines(records):
     for record in records:
         devices = [d for d in record.get("devices", []) if not d.startswith("cpu")]
         name = ", ".join(devices) if devices else record.get("machine", {}).get("processor", "?")
+        if devices and record.get("accelerator"):
+            name = f"{record['accelerator']} {name}"
         name = f"{name} ({record.get('keras_backend', '?')})"
         if name not in names:
             names.append(name)

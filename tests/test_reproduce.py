@@ -113,6 +113,15 @@ def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
     assert tables_report.finding(missed["row"], {"listing": summary(97.6)}, [], "r") is None
 
 
+def test_runs_column_names_the_card_a_gpu_row_trained_on():
+    records = [{"devices": ["gpu:0"], "accelerator": "NVIDIA H200", "keras_backend": "jax"},
+               {"devices": ["gpu:0"], "keras_backend": "jax"},  # a record from before the card
+               {"devices": ["cpu:0"], "accelerator": None, "keras_backend": "tensorflow",
+                "machine": {"processor": "Intel(R) Xeon(R) Processor"}}]
+    assert tables_report.machines(records) == \
+        "NVIDIA H200 gpu:0 (jax); gpu:0 (jax); Intel(R) Xeon(R) Processor (tensorflow)"
+
+
 def record_paths(runs_dir, row_id):
     return sorted(glob.glob(os.path.join(runs_dir, f"{row_id}-seed1", "*", "*", "record.json")))
 
@@ -164,6 +173,59 @@ def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_
     report = open(os.path.join(results_dir, "TABLES_QUICK.md")).read()
     assert "- 0 of 26 rows within 0.5 points (3-seed means), protocol keras2-batch32; 26 rows " \
            "do not have seeds 1,2,3 yet" in report.splitlines()  # quick runs have one seed
+
+
+@pytest.mark.slow
+def test_rows_run_several_at_once_stop_together_and_resume(tmp_path):
+    """--jobs 2: two rows train at once; Ctrl-C stops both, each leaves a whole record or
+    nothing, and the rerun runs exactly the rows without one."""
+    results_dir = str(tmp_path)
+    runs_dir = os.path.join(results_dir, "tables-quick")
+    flags = ["--quick", "--jobs", "2", "--table", "mlp", "--rows", "1,2,3,4",
+             "--results-dir", results_dir]
+    rows = ["mlp-01", "mlp-02", "mlp-03", "mlp-04"]
+    runner = start_script("reproduce.py", *flags)
+    try:
+        assert wait_for(lambda: any(record_paths(runs_dir, row) for row in rows)), \
+            "no row finished"
+        runner.send_signal(signal.SIGINT)
+        stdout, stderr = runner.communicate(timeout=120)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert runner.returncode == 130, (runner.returncode, stdout[-2000:], stderr[-3000:])
+    lines = stdout.splitlines()
+    started = [i for i, line in enumerate(lines) if ": running; " in line]
+    finished = [i for i, line in enumerate(lines) if ": test accuracy " in line]
+    # the second row started before the first finished
+    assert len(started) >= 2 and (not finished or started[1] < finished[0]), lines
+    kept = {row: record_paths(runs_dir, row) for row in rows}
+    assert all(len(paths) <= 1 for paths in kept.values()), kept
+    assert glob.glob(os.path.join(runs_dir, "*", "*", ".*partial*")) == []
+    assert 1 <= sum(len(paths) for paths in kept.values()) < 4
+
+    completed = run_script("reproduce.py", *flags)
+    assert completed.returncode == 0, completed.stderr
+    for number, row in enumerate(rows, 1):
+        [path] = record_paths(runs_dir, row)
+        if kept[row]:
+            assert path == kept[row][0]  # not rerun
+            assert f"[{number}/4] {row} seed 1: done before ({os.path.dirname(path)})" \
+                in completed.stdout.splitlines()
+        else:
+            assert f"[{number}/4] {row} seed 1: running" in completed.stdout
+
+
+def test_rows_at_once_share_the_gpu_memory(monkeypatch):
+    import reproduce
+
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_MEM_FRACTION", raising=False)
+    assert "XLA_PYTHON_CLIENT_MEM_FRACTION" not in reproduce.child_environment(1)
+    environment = reproduce.child_environment(4)
+    assert environment["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.225"
+    assert environment["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    monkeypatch.setenv("XLA_PYTHON_CLIENT_MEM_FRACTION", "0.5")  # the reader's own choice stays
+    assert reproduce.child_environment(4)["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.5"
 
 
 @pytest.fixture(scope="module")

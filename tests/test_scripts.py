@@ -75,6 +75,7 @@ def test_training_script_smoke_run(script, backend, results_dir):
     assert record["seed"] == 1 and record["dry_run"] is True
     assert record["keras_backend"] == backend
     assert record["devices"] == ["cpu:0"]  # the device that trained: no GPU here
+    assert record["accelerator"] is None
     assert set(record["versions"]) >= {"python", "keras", "numpy", backend}
     speed = cli.speed_defaults(script.split("_")[0], backend)
     assert record["hyperparameters"]["steps_per_execution"] == speed["steps_per_execution"]
