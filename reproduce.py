@@ -45,7 +45,7 @@ from companion.book_tables import (
     read_book_rows,
     row_dir,
     row_flags,
-    runs_folder,
+    table_runs_folder,
 )
 from companion.tables_report import record_minutes, write_atomically
 
@@ -166,13 +166,11 @@ def main(argv=None):
         except ValueError as error:
             parser.error(str(error))
 
-    runs_dir = runs_folder(args.results_dir, args.protocol, args.quick)
-    report_path = os.path.join(args.results_dir, "TABLES_QUICK.md" if args.quick else "TABLES.md")
     if not args.report:
         stop_on_sigterm()
         lock = hold_results_dir(args.results_dir)
         try:
-            run_all(rows, args.seeds, runs_dir, report_path, args, lock)
+            run_all(rows, args.seeds, args, lock)
         except KeyboardInterrupt:
             print("\nreproduce.py: stopped; run the same command again to carry on",
                   file=sys.stderr)
@@ -180,12 +178,13 @@ def main(argv=None):
     print(f"Report: {write_reports(args)}")
 
 
-def run_all(rows, seeds, runs_dir, report_path, args, lock):
+def run_all(rows, seeds, args, lock):
     todo = [(row, seed) for row in rows for seed in seeds]
     durations = {}  # table -> minutes of runs finished so far, to estimate the rest
-    waiting = []  # (label, row, seed) still to run, in order
+    waiting = []  # (label, row, seed, runs folder) still to run, in order
     for number, (row, seed) in enumerate(todo, 1):
         label = f"[{number}/{len(todo)}] {row['id']} seed {seed}"
+        runs_dir = table_runs_folder(args.results_dir, args.protocol, row["table"], args.quick)
         found = finished_record(runs_dir, row, seed)
         failed = failure(runs_dir, row, seed)
         if found is not None and failed is None:
@@ -196,14 +195,14 @@ def run_all(rows, seeds, runs_dir, report_path, args, lock):
         else:
             if failed is not None:  # --retry-failed: clear the failed attempt first
                 shutil.rmtree(row_dir(runs_dir, row, seed))
-            waiting.append((label, row, seed))
+            waiting.append((label, row, seed, runs_dir))
     env = child_environment(args.jobs)
     running = {}  # process id -> (label, RowRun)
     try:
         while waiting or running:
             while waiting and len(running) < args.jobs:
-                label, row, seed = waiting.pop(0)
-                left = [(row, seed)] + [(r, s) for _, r, s in waiting] + \
+                label, row, seed, runs_dir = waiting.pop(0)
+                left = [(row, seed)] + [(r, s) for _, r, s, _ in waiting] + \
                     [(run.row, run.seed) for _, run in running.values()]
                 remaining = estimate(left, durations, args.results_dir, args.jobs)
                 print(f"{label}: running; {remaining}", flush=True)

@@ -35,6 +35,16 @@ PROTOCOLS = {
         "about": "batches of 128 for four times the listings' epochs: as many updates as batch 32",
         "flags": {"mlp": ["--epochs", "80"], "cnn": ["--epochs", "40"], "rnn": ["--epochs", "80"]}},
 }
+# the experiment's hypotheses: every protocol but a per-table choice among them
+HYPOTHESES = tuple(name for name, protocol in PROTOCOLS.items() if "tables" not in protocol)
+
+
+def table_protocol(protocol, table):
+    """The protocol a table's rows train under: a per-table protocol (one with "tables", as
+    the experiment's choice may be) names one of the others for each table."""
+    return PROTOCOLS[protocol].get("tables", {}).get(table, protocol)
+
+
 # The experiment's fixed rows: per table an SGD row that misses under the listing and one that
 # matches (Adam), plus the MLP's most regularised SGD row (dropout).
 EXPERIMENT_ROWS = ("mlp-04", "mlp-06", "mlp-16", "cnn-01", "cnn-03", "rnn-01", "rnn-03")
@@ -84,6 +94,7 @@ def row_flags(row, protocol=LISTING):
         flags += ["--filters", widths[0]]
     elif row["table"] == "rnn":
         flags += ["--units", row["layers"]]
+    protocol = table_protocol(protocol, row["table"])
     return SCRIPTS[row["table"]], flags + PROTOCOLS[protocol]["flags"].get(row["table"], [])
 
 
@@ -91,6 +102,12 @@ def runs_folder(results_dir, protocol, quick=False):
     """<results-dir>/tables[-<protocol>][-quick]: the listing keeps the plain name it always had."""
     name = "tables" + ("" if protocol == LISTING else f"-{protocol}") + ("-quick" if quick else "")
     return os.path.join(results_dir, name)
+
+
+def table_runs_folder(results_dir, protocol, table, quick=False):
+    """Where a table's rows run under a protocol: a per-table protocol reuses the folders of
+    the protocols it names, whose runs are the same commands."""
+    return runs_folder(results_dir, table_protocol(protocol, table), quick)
 
 
 def row_dir(runs_dir, row, seed):

@@ -16,6 +16,7 @@ import matplotlib
 from companion.book_tables import (
     CHOSEN,
     EXPERIMENT_ROWS,
+    HYPOTHESES,
     LISTING,
     PROTOCOLS,
     SCRIPTS,
@@ -25,6 +26,7 @@ from companion.book_tables import (
     failure,
     finished_record,
     runs_folder,
+    table_runs_folder,
 )
 
 matplotlib.use("Agg")
@@ -130,20 +132,21 @@ def within_line(summaries, protocol):
 
 
 def reported_protocols(rows, results_dir, quick):
-    """The listing, the chosen protocol, and any other that ran rows beyond the experiment's
-    (whose own write-up shows every hypothesis): a function of the records alone."""
-    others = [p for p in PROTOCOLS if p not in (LISTING, CHOSEN) and any(
+    """The listing and the chosen protocol; until one is chosen, every hypothesis that ran rows
+    beyond the experiment's (whose own write-up shows them all): from the records alone."""
+    if CHOSEN:
+        return [LISTING] + ([CHOSEN] if CHOSEN != LISTING else [])
+    return [LISTING] + [p for p in HYPOTHESES if p != LISTING and any(
         seeds_present(runs_folder(results_dir, p, quick), row)
         for row in rows if row["id"] not in EXPERIMENT_ROWS)]
-    return [LISTING] + ([CHOSEN] if CHOSEN and CHOSEN != LISTING else []) + others
 
 
 def write_tables_report(rows, results_dir, quick):
     """TABLES.md (TABLES_QUICK.md) and its figure, from the records alone."""
     report_path = os.path.join(results_dir, "TABLES_QUICK.md" if quick else "TABLES.md")
     protocols = reported_protocols(rows, results_dir, quick)
-    summaries = {p: [summarize(row, runs_folder(results_dir, p, quick)) for row in rows]
-                 for p in protocols}
+    summaries = {p: [summarize(row, table_runs_folder(results_dir, p, row["table"], quick))
+                     for row in rows] for p in protocols}
     lines = ["# Chapter 1's tables: the book's accuracies and this project's", ""]
     if quick:
         lines += ["**Smoke mode (--quick): 2,048 training digits, one epoch. These numbers say "
@@ -256,7 +259,7 @@ def experiment_evidence(row, rows, results_dir):
     if not tested:
         return ""
     shown = []
-    for p in PROTOCOLS:
+    for p in HYPOTHESES:
         deltas = [s["test"] - s["row"]["test"]
                   for s in (summarize(r, runs_folder(results_dir, p)) for r in tested)
                   if complete(s)]
@@ -279,7 +282,7 @@ def scores(rows, results_dir):
     for table in SCRIPTS:
         table_rows = [row for row in experiment_rows(rows) if row["table"] == table]
         result[table] = {}
-        for p in PROTOCOLS:
+        for p in HYPOTHESES:
             summaries = [summarize(row, runs_folder(results_dir, p)) for row in table_rows]
             if not summaries or not all(complete(s) for s in summaries):
                 result[table][p] = None
@@ -318,36 +321,39 @@ def write_experiment_report(rows, results_dir):
         f"{','.join(map(str, SEEDS))}. The runs are the tables' own "
         "(`results/tables[-<protocol>]/`), so a chosen protocol's full run reuses them.", "",
         "## Hypotheses, written down before the runs", ""]
-    lines += [f"- `{p}`: {PROTOCOLS[p]['about']}." for p in PROTOCOLS]
+    lines += [f"- `{p}`: {PROTOCOLS[p]['about']}." for p in HYPOTHESES]
     lines += [
         "- Not run, because the two versions agree: Keras 2's and Keras 3's optimizer defaults "
         "(see the note below the results).", "",
         "## The rule, stated before the runs", "", RULE, "", "## Results", "",
         "Mean over the seeds (± standard deviation); Δ against the book's value, in points.", ""]
     header = ["Row", "Optimizer", "Book train", "Book test"]
-    for p in PROTOCOLS:
+    for p in HYPOTHESES:
         header += [f"{p}: train (Δ)", "test (Δ)"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     summaries = {p: [summarize(row, runs_folder(results_dir, p)) for row in chosen_rows]
-                 for p in PROTOCOLS}
+                 for p in HYPOTHESES}
     for i, row in enumerate(chosen_rows):
         cells = [row["id"], row["optimizer"], f"{row['train']:.2f}", f"{row['test']:.2f}"]
-        for p in PROTOCOLS:
+        for p in HYPOTHESES:
             s = summaries[p][i]
             for key in ("train", "test"):
                 cells.append(accuracy_cell(s, key) + (f" ({s[key] - row[key]:+.2f})"
                                                       if s["seeds"] else ""))
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Where each hypothesis's runs trained (Keras backend in brackets):", ""]
+    lines += [f"- `{p}`: " + (machines([r for s in summaries[p] for r in s["records"]])
+                              or "no runs yet") for p in HYPOTHESES]
     lines += ["", "## Scores (lower is closer to the book) and the choice", "",
-              "| Table | " + " | ".join(PROTOCOLS) + " | chosen |",
-              "|---|" + "---|" * (len(PROTOCOLS) + 1)]
+              "| Table | " + " | ".join(HYPOTHESES) + " | chosen |",
+              "|---|" + "---|" * (len(HYPOTHESES) + 1)]
     for table, by_protocol in table_scores.items():
         cells = [f"{by_protocol[p]:.2f}" if by_protocol[p] is not None else "incomplete"
-                 for p in PROTOCOLS]
+                 for p in HYPOTHESES]
         lines.append(f"| {TITLES[table]} | " + " | ".join(cells) +
                      f" | {choice[table] or 'not yet'} |")
     lines.append("")
-    if any(s["seeds"] for p in PROTOCOLS for s in summaries[p]):
+    if any(s["seeds"] for p in HYPOTHESES for s in summaries[p]):
         plot_experiment(chosen_rows, summaries, os.path.join(folder, "protocols.png"))
         lines += ["![Each hypothesis on the experiment's rows](protocols.png)", ""]
     note = os.path.join(folder, "NOTES.md")
@@ -391,7 +397,7 @@ def plot_book_vs_measured(summaries, path):
 
 def plot_experiment(rows, summaries, path):
     figure, axes = plt.subplots(1, len(rows), figsize=(2.3 * len(rows), 3.6), squeeze=False)
-    names = list(PROTOCOLS)
+    names = list(HYPOTHESES)
     for i, (row, ax) in enumerate(zip(rows, axes[0])):
         for key, color, offset in (("train", "tab:gray", -0.12), ("test", "tab:blue", 0.12)):
             xs, ys, errors = [], [], []

@@ -59,5 +59,6 @@ def test_chosen_protocol_is_the_one_the_rule_picks_from_the_records():
         tables_report.scores(book_tables.read_book_rows(), RESULTS))
     if None in choice.values():  # some table's experiment rows lack seeds: nothing chosen yet
         assert book_tables.CHOSEN is None, choice
-    else:
-        assert set(choice.values()) == {book_tables.CHOSEN}, choice
+    else:  # the chosen protocol trains each table under the rule's choice for it
+        assert {table: book_tables.table_protocol(book_tables.CHOSEN, table)
+                for table in choice} == choice

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from companion import tables_report
-from companion.book_tables import PROTOCOLS, read_book_rows, row_flags, runs_folder
+from companion import book_tables, tables_report
+from companion.book_tables import LISTING, PROTOCOLS, read_book_rows, row_flags, runs_folder
 from conftest import ROOT, run_script, start_script
 
 CHAPTER = os.path.join(ROOT, "..", "shared", "book", "chapter1.md")  # beside the checkout
@@ -79,6 +79,20 @@ def test_each_protocol_has_its_own_runs_folder():
     assert runs_folder("r", "batch64", quick=True) == os.path.join("r", "tables-batch64-quick")
     folders = {runs_folder("r", p, quick) for p in PROTOCOLS for quick in (False, True)}
     assert len(folders) == 2 * len(PROTOCOLS)
+
+
+def test_per_table_protocol_trains_and_files_each_table_as_the_protocol_it_names(monkeypatch):
+    monkeypatch.setitem(book_tables.PROTOCOLS, "mixed", {"about": "test", "tables": {
+        "mlp": "epochs-x4", "cnn": LISTING, "rnn": "keras2-batch32"}})
+    rows = {row["id"]: row for row in read_book_rows()}
+    assert row_flags(rows["mlp-04"], "mixed") == row_flags(rows["mlp-04"], "epochs-x4")
+    assert row_flags(rows["rnn-01"], "mixed")[1][-2:] == ["--batch-size", "32"]
+    assert row_flags(rows["cnn-01"], "mixed") == row_flags(rows["cnn-01"], LISTING)
+    folder = book_tables.table_runs_folder
+    assert folder("r", "mixed", "mlp") == os.path.join("r", "tables-epochs-x4")
+    assert folder("r", "mixed", "cnn") == os.path.join("r", "tables")
+    assert folder("r", "mixed", "rnn", quick=True) == \
+        os.path.join("r", "tables-keras2-batch32-quick")
 
 
 def test_unknown_protocol_is_one_line(tmp_path):
