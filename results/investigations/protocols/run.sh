@@ -11,6 +11,6 @@ for protocol in listing keras2-batch32 epochs-x4 batch64; do
   run --protocol $protocol --table mlp --rows 4,6,16
 done
 for protocol in listing keras2-batch32 batch64 epochs-x4; do
-  run --protocol $protocol --table rnn --rows 1,3
   run --protocol $protocol --table cnn --rows 1,3
+  run --protocol $protocol --table rnn --rows 1,3
 done
