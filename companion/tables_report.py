@@ -5,6 +5,7 @@
 - investigations/protocols/README.md (and protocols.png): the experiment that chooses the
   protocol, each hypothesis on the same rows and seeds, scored by the rule stated there.
 """
+import contextlib
 import math
 import os
 import statistics
@@ -45,15 +46,28 @@ RULE = (
     "has all three seeds under it, and a table is decided once every hypothesis is scored.")
 
 
-def write_atomically(path, text):
-    """Write `text` to `path` through a temporary file beside it, so a stop leaves the old file
-    or the new one, never half of one."""
+@contextlib.contextmanager
+def replacing(path, mode, suffix):
+    """A temporary file beside `path` that replaces it when the block ends, and is removed when
+    the block is stopped (Ctrl-C, kill): a stop leaves the old file or the new one, never half
+    of one, and no stray temporary file."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as f:
+    f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False, suffix=suffix)
+    try:
+        with f:
+            yield f
+        os.chmod(f.name, 0o644)
+        os.replace(f.name, path)
+    except BaseException:
+        os.remove(f.name)
+        raise
+
+
+def write_atomically(path, text):
+    """Write `text` to `path` so that a stop leaves the old file or the new one."""
+    with replacing(path, "w", ".tmp") as f:
         f.write(text)
-    os.chmod(f.name, 0o644)
-    os.replace(f.name, path)
 
 
 def record_minutes(record):
@@ -420,9 +434,8 @@ def plot_experiment(rows, summaries, path):
 
 def save(figure, path):
     figure.tight_layout()
-    folder = os.path.dirname(path) or "."
-    with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".png") as f:
-        figure.savefig(f, dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    os.chmod(f.name, 0o644)
-    os.replace(f.name, path)
+    try:
+        with replacing(path, "wb", ".png") as f:
+            figure.savefig(f, dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(figure)

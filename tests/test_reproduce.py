@@ -136,6 +136,21 @@ def test_runs_column_names_the_card_a_gpu_row_trained_on():
         "NVIDIA H200 gpu:0 (jax); gpu:0 (jax); Intel(R) Xeon(R) Processor (tensorflow)"
 
 
+def test_stopped_report_write_leaves_the_old_file_and_no_stray_one(tmp_path, monkeypatch):
+    path = tmp_path / "TABLES.png"
+    path.write_bytes(b"old")
+    figure = tables_report.plt.figure()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(figure, "savefig", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tables_report.save(figure, str(path))
+    assert os.listdir(tmp_path) == ["TABLES.png"]
+    assert path.read_bytes() == b"old"
+
+
 def record_paths(runs_dir, row_id):
     return sorted(glob.glob(os.path.join(runs_dir, f"{row_id}-seed1", "*", "*", "record.json")))
 
