@@ -6,12 +6,18 @@ import time
 import keras
 import numpy as np
 
+from companion import cli
+
 
 class ProgressBar(keras.callbacks.ProgbarLogger):
     """Keras' progress display, fitted to where the output goes: the bar on a terminal, one line
     per epoch (as verbose=2) in a log file, a pipe or CI. It also stops at the last step: Keras
     3.15's bar counts past the end when several steps run per call (480/469 with
-    steps_per_execution=16, keras-team/keras#20861)."""
+    steps_per_execution=16, keras-team/keras#20861).
+
+    Since every fit() and evaluate() shows it, it is also where a Ctrl-C or `kill` received
+    during one stops the run: at the end of a step, not inside the backend (cli._StopRequest).
+    """
 
     def set_params(self, params):
         super().set_params(params)
@@ -21,14 +27,41 @@ class ProgressBar(keras.callbacks.ProgbarLogger):
     def _last_step(self, batch):
         return batch if self.target is None else min(batch, self.target - 1)
 
+    def on_train_begin(self, logs=None):
+        cli.backend_call_begins()
+        super().on_train_begin(logs)
+
+    def on_test_begin(self, logs=None):
+        cli.backend_call_begins()
+        super().on_test_begin(logs)
+
+    def on_predict_begin(self, logs=None):
+        cli.backend_call_begins()
+        super().on_predict_begin(logs)
+
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(self._last_step(batch), logs)
+        cli.step_ends()
 
     def on_test_batch_end(self, batch, logs=None):
         super().on_test_batch_end(self._last_step(batch), logs)
+        cli.step_ends()
 
     def on_predict_batch_end(self, batch, logs=None):
         super().on_predict_batch_end(self._last_step(batch), logs)
+        cli.step_ends()
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        cli.backend_call_ends()
+
+    def on_test_end(self, logs=None):
+        super().on_test_end(logs)
+        cli.backend_call_ends()
+
+    def on_predict_end(self, logs=None):
+        super().on_predict_end(logs)
+        cli.backend_call_ends()
 
 
 class EpochLog(keras.callbacks.Callback):

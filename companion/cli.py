@@ -300,8 +300,46 @@ class Stopped(KeyboardInterrupt):
     """`kill` (SIGTERM): the run stops as Ctrl-C stops it, removing what it had begun to write."""
 
 
-def _stop(signum, frame):
-    raise Stopped
+class _StopRequest:
+    """Ctrl-C and `kill` while the backend trains or evaluates wait for the end of the step.
+
+    Python raises a signal's exception at whatever line is running, and inside the backend's
+    tracing or conversion code it can be turned into another error (a TypeError "Failed to
+    convert elements") or leave the backend's threads to abort the process (SIGABRT). So from
+    the start to the end of fit() and evaluate() (callbacks.ProgressBar marks them) the request
+    is kept and raised at the next step's end; elsewhere it is raised at once.
+    """
+    backend_calls = 0
+    pending = None
+
+    @classmethod
+    def receive(cls, signum, frame):
+        stop = Stopped if signum == signal.SIGTERM else KeyboardInterrupt
+        if cls.backend_calls:
+            cls.pending = cls.pending or stop
+        else:
+            raise stop()
+
+    @classmethod
+    def raise_pending(cls):
+        stop, cls.pending = cls.pending, None
+        if stop is not None:
+            cls.backend_calls = 0  # the exception leaves every fit() and evaluate() at once
+            raise stop()
+
+
+def backend_call_begins():
+    _StopRequest.backend_calls += 1
+
+
+def step_ends():
+    """Where a Ctrl-C or `kill` received during the step stops the run."""
+    _StopRequest.raise_pending()
+
+
+def backend_call_ends():
+    _StopRequest.backend_calls = max(0, _StopRequest.backend_calls - 1)
+    _StopRequest.raise_pending()
 
 
 def out_of_memory(error):
@@ -317,7 +355,10 @@ def run_main(main, argv=None):
     half-written is kept), a full disk or an unwritable file (1), and memory running out (1).
     """
     prog = os.path.basename(sys.argv[0])
-    signal.signal(signal.SIGTERM, _stop)
+    launched_with = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _StopRequest.receive)
+    if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored
+        signal.signal(signal.SIGINT, _StopRequest.receive)
     if not isinstance(sys.stdout, OutputThatOutlivesItsReader):
         sys.stdout = OutputThatOutlivesItsReader(sys.stdout)
     try:
@@ -343,3 +384,7 @@ def run_main(main, argv=None):
         print(f"{prog}: error: out of memory ({type(error).__name__}); try a smaller model "
               f"(--hidden-units, --filters, --units) or --batch-size", file=sys.stderr)
         sys.exit(1)
+    finally:
+        for stop, handler in launched_with.items():
+            signal.signal(stop, handler)
+        _StopRequest.backend_calls, _StopRequest.pending = 0, None

@@ -7,10 +7,11 @@ import sys
 
 import keras
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 import mnist_samples
-from companion import cli, errors, records
+from companion import callbacks, cli, errors, records
 from conftest import read_record
 
 
@@ -85,6 +86,54 @@ def test_ctrl_c_ends_with_one_line_and_status_130(capsys, monkeypatch):
         cli.run_main(main)
     assert exit_info.value.code == 130
     assert capsys.readouterr().err == "\nmlp_mnist.py: interrupted; this run wrote no results\n"
+
+
+class KillDuringStep(keras.callbacks.Callback):
+    """Sends this process a `kill` as the given step begins, as if it came while the backend ran."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step, self.steps_begun = step, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.steps_begun += 1
+        if batch == self.step:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_kill_during_training_stops_at_the_end_of_that_step(capsys, monkeypatch):
+    """Raised at once, the kill's exception would meet the backend's own code (CI saw SIGABRT and
+    a TypeError from tf.convert_to_tensor): it waits for the step to end, then stops the run."""
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    kill = KillDuringStep(step=2)
+
+    def main(argv):
+        model.fit(np.zeros((64, 4)), np.zeros((64, 2)), batch_size=8, epochs=1, verbose=0,
+                  callbacks=[kill, callbacks.ProgressBar()])
+
+    launched_with = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(main)
+    assert exit_info.value.code == 143
+    assert int(model.optimizer.iterations) == 3 and kill.steps_begun == 3
+    assert capsys.readouterr().err == ("\nmlp_mnist.py: stopped by kill (SIGTERM); this run "
+                                       "wrote no results\n")
+    assert signal.getsignal(signal.SIGTERM) is launched_with
+
+
+def test_kill_outside_training_stops_at_once(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+    reached = []
+
+    def main(argv):
+        os.kill(os.getpid(), signal.SIGTERM)
+        reached.append("the line after the kill")
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(main)
+    assert exit_info.value.code == 143 and reached == []
 
 
 def test_user_error_ends_with_one_line_and_status_2(capsys, monkeypatch):
