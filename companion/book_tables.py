@@ -34,6 +34,11 @@ PROTOCOLS = {
     "epochs-x4": {
         "about": "batches of 128 for four times the listings' epochs: as many updates as batch 32",
         "flags": {"mlp": ["--epochs", "80"], "cnn": ["--epochs", "40"], "rnn": ["--epochs", "80"]}},
+    # what the experiment's rule chose for each table (investigations/protocols/README.md)
+    "experiment-choice": {
+        "about": "each table as the protocol experiment chose for it: MLP epochs-x4, "
+                 "CNN batch64, SimpleRNN listing",
+        "tables": {"mlp": "epochs-x4", "cnn": "batch64", "rnn": LISTING}},
 }
 # the experiment's hypotheses: every protocol but a per-table choice among them
 HYPOTHESES = tuple(name for name, protocol in PROTOCOLS.items() if "tables" not in protocol)
