@@ -169,7 +169,7 @@ def test_kill_of_a_script_says_so_and_keeps_nothing(tmp_path):
     finally:
         if script.poll() is None:
             script.kill()
-    assert script.returncode == 143
+    assert script.returncode == 143, stderr[-3000:]  # what the script said, if it died otherwise
     assert stderr.splitlines()[-1] == ("mlp_mnist.py: stopped by kill (SIGTERM); this run wrote "
                                        "no results")
     assert not results_dir.exists() or not any(results_dir.rglob("record.json"))
