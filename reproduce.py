@@ -252,12 +252,13 @@ def child_environment(jobs):
 
 
 def write_reports(args):
-    """TABLES.md from every reported protocol's records and, for the book's own tables, the
-    protocol experiment's write-up; returns the path of TABLES.md."""
+    """TABLES.md (the listing, the chosen protocol and the one this command ran) and, for the
+    book's own tables, the protocol experiment's write-up; returns the path of TABLES.md."""
     rows = read_book_rows(args.book_table)
     if not args.quick and os.path.abspath(args.book_table) == BOOK_TABLES:
         tables_report.write_experiment_report(rows, args.results_dir)
-    return tables_report.write_tables_report(rows, args.results_dir, args.quick)
+    return tables_report.write_tables_report(rows, args.results_dir, args.quick,
+                                             also=args.protocol)
 
 
 def estimate(remaining, durations, results_dir, jobs=1):

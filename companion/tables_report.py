@@ -145,20 +145,24 @@ def within_line(summaries, protocol):
     return line
 
 
-def reported_protocols(rows, results_dir, quick):
+def reported_protocols(rows, results_dir, quick, also=None):
     """The listing and the chosen protocol; until one is chosen, every hypothesis that ran rows
-    beyond the experiment's (whose own write-up shows them all): from the records alone."""
+    beyond the experiment's (whose own write-up shows them all); and `also`, the protocol the
+    reader's command ran, where it is not one of those."""
     if CHOSEN:
-        return [LISTING] + ([CHOSEN] if CHOSEN != LISTING else [])
-    return [LISTING] + [p for p in HYPOTHESES if p != LISTING and any(
-        seeds_present(runs_folder(results_dir, p, quick), row)
-        for row in rows if row["id"] not in EXPERIMENT_ROWS)]
+        protocols = [LISTING] + ([CHOSEN] if CHOSEN != LISTING else [])
+    else:
+        protocols = [LISTING] + [p for p in HYPOTHESES if p != LISTING and any(
+            seeds_present(runs_folder(results_dir, p, quick), row)
+            for row in rows if row["id"] not in EXPERIMENT_ROWS)]
+    return protocols + ([also] if also and also not in protocols else [])
 
 
-def write_tables_report(rows, results_dir, quick):
-    """TABLES.md (TABLES_QUICK.md) and its figure, from the records alone."""
+def write_tables_report(rows, results_dir, quick, also=None):
+    """TABLES.md (TABLES_QUICK.md) and its figure, from the records: the protocols of
+    reported_protocols()."""
     report_path = os.path.join(results_dir, "TABLES_QUICK.md" if quick else "TABLES.md")
-    protocols = reported_protocols(rows, results_dir, quick)
+    protocols = reported_protocols(rows, results_dir, quick, also)
     summaries = {p: [summarize(row, table_runs_folder(results_dir, p, row["table"], quick))
                      for row in rows] for p in protocols}
     lines = ["# Chapter 1's tables: the book's accuracies and this project's", ""]

@@ -111,6 +111,18 @@ def summary(test, train=99.0, seeds=(1, 2, 3), book_test=98.0):
             "train_spread": 0.1, "records": [], "paths": []}
 
 
+def test_report_shows_the_protocol_the_command_ran_beside_the_listing_and_the_choice(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(tables_report, "CHOSEN", "experiment-choice")
+    rows = read_book_rows()
+    assert tables_report.reported_protocols(rows, str(tmp_path), False) == [
+        LISTING, "experiment-choice"]
+    assert tables_report.reported_protocols(rows, str(tmp_path), False, also="batch64") == [
+        LISTING, "experiment-choice", "batch64"]
+    assert tables_report.reported_protocols(rows, str(tmp_path), True, also=LISTING) == [
+        LISTING, "experiment-choice"]
+
+
 def test_summary_line_counts_only_rows_with_all_three_seeds():
     summaries = [summary(97.6), summary(97.4), summary(98.0, seeds=(1,)), summary(98.4)]
     assert tables_report.within_line(summaries, "keras2-batch32") == (
