@@ -20,7 +20,7 @@ Writes a new folder results/figures/<UTC start time>/ (under --results-dir) hold
     python concept_figures.py --dry-run     # smoke test: small data, no real training
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, errors, mnist, records  # isort: skip
+from companion import callbacks, cli, errors, mnist, records  # isort: skip
 
 import argparse
 import glob
@@ -210,7 +210,8 @@ def feature_maps_figure(x_train, y_train, x_test, epochs, dry_run, seed):
     model = cnn_mnist.build_model((28, 28, 1), 10, 64, 3, 2, 0.2)
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     history = model.fit(cnn_mnist.preprocess(x_train), keras.utils.to_categorical(y_train, 10),
-                        epochs=1 if dry_run else epochs, batch_size=128, verbose=2)
+                        epochs=1 if dry_run else epochs, batch_size=128, verbose=0,
+                        callbacks=[callbacks.ProgressBar()])
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     probe = keras.Model(model.inputs[0], [layer.output for layer in convs])
     digit = cnn_mnist.preprocess(x_test[:1])

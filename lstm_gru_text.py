@@ -120,7 +120,8 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
     loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size,
                                callbacks=[progress])
     print(f"\n{cell} test accuracy: {100.0 * acc:.1f}%")
-    predicted = (model.predict(x_test, verbose=0)[:, 0] > 0.5).astype(np.int64)
+    with cli.backend_call():
+        predicted = (model.predict(x_test, verbose=0)[:, 0] > 0.5).astype(np.int64)
     wrong = np.flatnonzero(predicted != y_test)[:10]
     folder = run.write(
         {"curves.png": plots.plot_curves(epoch_log.epochs, callbacks.finite_or_none(acc))},

@@ -4,6 +4,7 @@ Every bad value ends the script with exit status 2 and one line, `script.py: err
 before any data is loaded or any file is written.
 """
 import argparse
+import contextlib
 import errno
 import math
 import os
@@ -340,6 +341,17 @@ def step_ends():
 def backend_call_ends():
     _StopRequest.backend_calls = max(0, _StopRequest.backend_calls - 1)
     _StopRequest.raise_pending()
+
+
+@contextlib.contextmanager
+def backend_call():
+    """A backend call that no ProgressBar watches (predict with verbose=0): a Ctrl-C or `kill`
+    received during it stops the run when it returns."""
+    backend_call_begins()
+    try:
+        yield
+    finally:
+        backend_call_ends()
 
 
 def out_of_memory(error):

@@ -29,6 +29,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
+from companion import cli
 from companion.callbacks import finite_or_none
 from companion.environment import environment
 from companion.plots import confusion_matrix, plot_confusion, plot_curves, plot_misclassified
@@ -195,7 +196,8 @@ def save_classifier_results(run, model, epoch_log, x_test, y_test, test_loss, te
     `x_test` is in the model's own input shape (MLP, CNN or RNN); the figures reshape it back to
     square images.
     """
-    predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
+    with cli.backend_call():
+        predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
     actual = np.argmax(y_test, axis=1)
     side = int(round(np.sqrt(x_test[0].size)))
     images_test = np.reshape(x_test, [-1, side, side])

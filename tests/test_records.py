@@ -123,6 +123,21 @@ def test_kill_during_training_stops_at_the_end_of_that_step(capsys, monkeypatch)
     assert signal.getsignal(signal.SIGTERM) is launched_with
 
 
+def test_kill_during_a_watched_backend_call_stops_when_it_returns(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+    reached = []
+
+    def main(argv):
+        with cli.backend_call():  # as model.predict(verbose=0) is called
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached.append("the rest of the call")
+        reached.append("the line after the call")
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(main)
+    assert exit_info.value.code == 143 and reached == ["the rest of the call"]
+
+
 def test_kill_outside_training_stops_at_once(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
     reached = []
