@@ -307,8 +307,9 @@ class _StopRequest:
     Python raises a signal's exception at whatever line is running, and inside the backend's
     tracing or conversion code it can be turned into another error (a TypeError "Failed to
     convert elements") or leave the backend's threads to abort the process (SIGABRT). So from
-    the start to the end of fit() and evaluate() (callbacks.ProgressBar marks them) the request
-    is kept and raised at the next step's end; elsewhere it is raised at once.
+    the start to the end of fit(), evaluate() and predict() (callbacks.ProgressBar or
+    backend_call() marks them) the request is kept and raised at the next step's end or when
+    the call returns; elsewhere it is raised at once.
     """
     backend_calls = 0
     pending = None
@@ -368,6 +369,7 @@ def run_main(main, argv=None):
     """
     prog = os.path.basename(sys.argv[0])
     launched_with = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    _StopRequest.backend_calls, _StopRequest.pending = 0, None  # none left by an earlier error
     signal.signal(signal.SIGTERM, _StopRequest.receive)
     if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored
         signal.signal(signal.SIGINT, _StopRequest.receive)
