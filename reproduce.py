@@ -42,6 +42,7 @@ from companion.book_tables import (
     SCRIPTS,
     failure,
     finished_record,
+    protocol_tables,
     read_book_rows,
     row_dir,
     row_flags,
@@ -156,13 +157,17 @@ def main(argv=None):
         rows = read_book_rows(args.book_table)
     except (OSError, KeyError, ValueError) as error:
         parser.error(f"argument --book-table: cannot read {args.book_table!r} ({error})")
-    rows = [row for row in rows if (not args.table or row["table"] in args.table)
+    trained = protocol_tables(args.protocol)
+    if args.table and not set(args.table) <= set(trained):
+        parser.error(f"argument --table: protocol {args.protocol} trains only the "
+                     f"{', '.join(trained)} table")
+    rows = [row for row in rows if row["table"] in (args.table or trained)
             and (args.rows is None or row["row"] in args.rows)]
     if not rows:
         parser.error("no book row matches --table and --rows")
     for row in rows:
         try:
-            row_flags(row)
+            row_flags(row, args.protocol)
         except ValueError as error:
             parser.error(str(error))
 

@@ -26,6 +26,8 @@ from companion.book_tables import (
     TOLERANCE,
     failure,
     finished_record,
+    protocol_round,
+    protocol_tables,
     runs_folder,
     table_runs_folder,
 )
@@ -44,6 +46,11 @@ RULE = (
     "luck alone. The lowest score wins; the listing stays unless a hypothesis beats it by more "
     f"than {MARGIN} points. A hypothesis is scored only where each of the table's experiment rows "
     "has all three seeds under it, and a table is decided once every hypothesis is scored.")
+# Added with round 2, before any of its runs: how a later round's hypotheses enter the choice.
+RULE_ROUNDS = (
+    "A later round adds hypotheses for the tables it names, written down before its runs. They "
+    "are scored by the same rule, on the same rows and seeds, and compete with every earlier "
+    "hypothesis; a table's choice changes only once every hypothesis of the round is scored there.")
 
 
 @contextlib.contextmanager
@@ -300,7 +307,7 @@ def scores(rows, results_dir):
     for table in SCRIPTS:
         table_rows = [row for row in experiment_rows(rows) if row["table"] == table]
         result[table] = {}
-        for p in HYPOTHESES:
+        for p in (p for p in HYPOTHESES if table in protocol_tables(p)):
             summaries = [summarize(row, runs_folder(results_dir, p)) for row in table_rows]
             if not summaries or not all(complete(s) for s in summaries):
                 result[table][p] = None
@@ -312,14 +319,17 @@ def scores(rows, results_dir):
 
 
 def choose_protocols(table_scores):
-    """{table: protocol chosen by RULE, or None until every hypothesis is scored there}."""
+    """{table: protocol chosen by RULE and RULE_ROUNDS}: None until every first-round
+    hypothesis is scored there; then the choice among the rounds scored in full."""
     choice = {}
     for table, by_protocol in table_scores.items():
-        if None in by_protocol.values():
-            choice[table] = None
-            continue
-        best = min((score, p) for p, score in by_protocol.items() if score is not None)
-        choice[table] = best[1] if best[0] < by_protocol[LISTING] - MARGIN else LISTING
+        choice[table] = None
+        for last in sorted({protocol_round(p) for p in by_protocol}):
+            scored = {p: score for p, score in by_protocol.items() if protocol_round(p) <= last}
+            if None in scored.values():
+                break
+            best = min((score, p) for p, score in scored.items())
+            choice[table] = best[1] if best[0] < scored[LISTING] - MARGIN else LISTING
     return choice
 
 
@@ -339,12 +349,14 @@ def write_experiment_report(rows, results_dir):
         f"{','.join(map(str, SEEDS))}. The runs are the tables' own "
         "(`results/tables[-<protocol>]/`), so a chosen protocol's full run reuses them.", "",
         "## Hypotheses, written down before the runs", ""]
-    lines += [f"- `{p}`: {PROTOCOLS[p]['about']}." for p in HYPOTHESES]
+    lines += [f"- `{p}`" + (f" (round {protocol_round(p)})" if protocol_round(p) > 1 else "")
+              + f": {PROTOCOLS[p]['about']}." for p in HYPOTHESES]
     lines += [
         "- Not run, because the two versions agree: Keras 2's and Keras 3's optimizer defaults "
         "(see the note below the results).", "",
-        "## The rule, stated before the runs", "", RULE, "", "## Results", "",
-        "Mean over the seeds (± standard deviation); Δ against the book's value, in points.", ""]
+        "## The rule, stated before the runs", "", RULE, "", RULE_ROUNDS, "", "## Results", "",
+        "Mean over the seeds (± standard deviation); Δ against the book's value, in points; "
+        "— where a hypothesis does not train the row's table.", ""]
     header = ["Row", "Optimizer", "Book train", "Book test"]
     for p in HYPOTHESES:
         header += [f"{p}: train (Δ)", "test (Δ)"]
@@ -355,6 +367,9 @@ def write_experiment_report(rows, results_dir):
         cells = [row["id"], row["optimizer"], f"{row['train']:.2f}", f"{row['test']:.2f}"]
         for p in HYPOTHESES:
             s = summaries[p][i]
+            if row["table"] not in protocol_tables(p):
+                cells += ["—", "—"]
+                continue
             for key in ("train", "test"):
                 cells.append(accuracy_cell(s, key) + (f" ({s[key] - row[key]:+.2f})"
                                                       if s["seeds"] else ""))
@@ -366,8 +381,8 @@ def write_experiment_report(rows, results_dir):
               "| Table | " + " | ".join(HYPOTHESES) + " | chosen |",
               "|---|" + "---|" * (len(HYPOTHESES) + 1)]
     for table, by_protocol in table_scores.items():
-        cells = [f"{by_protocol[p]:.2f}" if by_protocol[p] is not None else "incomplete"
-                 for p in HYPOTHESES]
+        cells = ["—" if p not in by_protocol else "incomplete" if by_protocol[p] is None
+                 else f"{by_protocol[p]:.2f}" for p in HYPOTHESES]
         lines.append(f"| {TITLES[table]} | " + " | ".join(cells) +
                      f" | {choice[table] or 'not yet'} |")
     lines.append("")

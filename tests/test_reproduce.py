@@ -65,6 +65,7 @@ def test_row_becomes_the_scripts_command_line(row_id, script, flags):
     ("mlp-16", "epochs-x4", ["--epochs", "80"]),
     ("cnn-03", "epochs-x4", ["--epochs", "40"]),
     ("rnn-01", "epochs-x4", ["--epochs", "80"]),
+    ("mlp-06", "epochs-x8", ["--epochs", "160"]),
 ])
 def test_protocol_adds_its_flags_to_the_rows_command(row_id, protocol, added):
     row = {row["id"]: row for row in read_book_rows()}[row_id]
@@ -93,6 +94,35 @@ def test_per_table_protocol_trains_and_files_each_table_as_the_protocol_it_names
     assert folder("r", "mixed", "cnn") == os.path.join("r", "tables")
     assert folder("r", "mixed", "rnn", quick=True) == \
         os.path.join("r", "tables-keras2-batch32-quick")
+
+
+def test_protocol_for_one_table_refuses_the_others(tmp_path):
+    rows = {row["id"]: row for row in read_book_rows()}
+    with pytest.raises(ValueError, match="protocol epochs-x8 trains only mlp rows"):
+        row_flags(rows["cnn-01"], "epochs-x8")
+    completed = run_script("reproduce.py", "--protocol", "epochs-x8", "--table", "rnn",
+                           "--results-dir", str(tmp_path))
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        "reproduce.py: error: argument --table: protocol epochs-x8 trains only the mlp table"]
+    assert not os.listdir(tmp_path)
+
+
+def test_experiment_scores_each_table_on_the_hypotheses_that_train_it(tmp_path):
+    scores = tables_report.scores(read_book_rows(), str(tmp_path))  # no runs: nothing scored
+    assert "epochs-x8" in scores["mlp"] and "epochs-x8" not in scores["cnn"]
+    assert set(scores["rnn"]) == {"listing", "keras2-batch32", "batch64", "epochs-x4"}
+    assert set(scores["mlp"].values()) == {None}
+
+
+def test_a_later_round_changes_a_choice_only_once_scored_in_full():
+    first_round = {"listing": 2.6, "keras2-batch32": 0.9, "batch64": 1.6, "epochs-x4": 0.5}
+    choose = tables_report.choose_protocols
+    assert choose({"mlp": {**first_round, "epochs-x8": None}}) == {"mlp": "epochs-x4"}
+    assert choose({"mlp": {**first_round, "epochs-x8": 0.3}}) == {"mlp": "epochs-x8"}
+    assert choose({"mlp": {**first_round, "epochs-x8": 0.7}}) == {"mlp": "epochs-x4"}
+    assert choose({"mlp": {**first_round, "batch64": None, "epochs-x8": 0.3}}) == {"mlp": None}
+    assert choose({"cnn": {**first_round, "listing": 0.55}}) == {"cnn": LISTING}  # margin 0.1
 
 
 def test_unknown_protocol_is_one_line(tmp_path):

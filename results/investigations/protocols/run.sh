@@ -14,3 +14,5 @@ for protocol in listing keras2-batch32 batch64 epochs-x4; do
   run --protocol $protocol --table cnn --rows 1,3
   run --protocol $protocol --table rnn --rows 1,3
 done
+# round 2 (Table 1.3.2 only), written down after round 1 (companion/book_tables.py)
+run --protocol epochs-x8 --table mlp --rows 4,6,16
