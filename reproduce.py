@@ -48,7 +48,8 @@ from companion.book_tables import (
     row_flags,
     table_runs_folder,
 )
-from companion.tables_report import record_minutes, write_atomically
+from companion.files import write_atomically
+from companion.tables_report import record_minutes
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 

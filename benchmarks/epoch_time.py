@@ -333,6 +333,7 @@ def build_listing(name):
 
 def write_report(path, rows, rate, size, samples, quick, rounds):
     from companion import environment
+    from companion.files import write_atomically
 
     by_key = {(row["model"], row["mode"]): row for row in rows}
     first = rows[0]
@@ -395,10 +396,7 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
                              f"{kernel['gflops_per_second']:,.0f} |")
     lines += ["", "Raw measurements:", "", "```json",
               json.dumps(rows, indent=1), "```", ""]
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        f.write("\n".join(lines))
-    os.replace(path + ".tmp", path)
+    write_atomically(path, "\n".join(lines))
 
 
 def settings_text(settings):

@@ -11,7 +11,7 @@ import statistics
 import sys
 
 from companion.book_tables import LISTING_TEST_ACCURACY
-from companion.tables_report import write_atomically
+from companion.files import write_atomically
 
 LISTINGS = ("mnist_samples", "mlp_mnist", "cnn_mnist", "rnn_mnist")
 REPORTS = [

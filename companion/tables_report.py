@@ -5,11 +5,9 @@
 - investigations/protocols/README.md (and protocols.png): the experiment that chooses the
   protocol, each hypothesis on the same rows and seeds, scored by the rule stated there.
 """
-import contextlib
 import math
 import os
 import statistics
-import tempfile
 from datetime import datetime
 
 import matplotlib
@@ -31,6 +29,7 @@ from companion.book_tables import (
     runs_folder,
     table_runs_folder,
 )
+from companion.files import replacing, write_atomically
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -51,30 +50,6 @@ RULE_ROUNDS = (
     "A later round adds hypotheses for the tables it names, written down before its runs. They "
     "are scored by the same rule, on the same rows and seeds, and compete with every earlier "
     "hypothesis; a table's choice changes only once every hypothesis of the round is scored there.")
-
-
-@contextlib.contextmanager
-def replacing(path, mode, suffix):
-    """A temporary file beside `path` that replaces it when the block ends, and is removed when
-    the block is stopped (Ctrl-C, kill): a stop leaves the old file or the new one, never half
-    of one, and no stray temporary file."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False, suffix=suffix)
-    try:
-        with f:
-            yield f
-        os.chmod(f.name, 0o644)
-        os.replace(f.name, path)
-    except BaseException:
-        os.remove(f.name)
-        raise
-
-
-def write_atomically(path, text):
-    """Write `text` to `path` so that a stop leaves the old file or the new one."""
-    with replacing(path, "w", ".tmp") as f:
-        f.write(text)
 
 
 def record_minutes(record):
