@@ -178,12 +178,19 @@ def write_tables_report(rows, results_dir, quick, also=None):
                 cells += [accuracy_cell(s, "train"), accuracy_cell(s, "test"), delta_cell(s)]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-        findings = [finding(rows[i], {p: summaries[p][i] for p in protocols}, rows, results_dir)
+        findings = [(rows[i], finding(rows[i], {p: summaries[p][i] for p in protocols}, rows))
                     for i in indexes]
-        findings = [text for text in findings if text]
+        findings = [(row, text) for row, text in findings if text]
         if findings:
             lines += ["Findings (generated from the records):", ""]
-            lines += [f"- {text}" for text in findings] + [""]
+            lines += [f"- {text}" for _, text in findings]
+            groups = []  # the experiment's evidence once for all the rows it speaks for
+            for row, _ in findings:
+                tested = tested_rows(row, rows)
+                if tested and tested not in groups:
+                    groups.append(tested)
+            lines += [f"- {experiment_evidence(tested, results_dir)}" for tested in groups]
+            lines.append("")
     lines += ["## Summary", ""] + [f"- {within_line(summaries[p], p)}" for p in protocols] + [""]
     if any(s["seeds"] for p in protocols for s in summaries[p]):
         figure_path = os.path.splitext(report_path)[0] + ".png"
@@ -221,7 +228,7 @@ def machines(records):
     return "; ".join(names)
 
 
-def finding(row, by_protocol, rows, results_dir):
+def finding(row, by_protocol, rows):
     """One sentence or three for a row that misses under every reported protocol that has all
     its seeds, made from the records: how far, what the train accuracy says, what the seeds
     span, and which experiment tested rows like it. None for a row within the tolerance."""
@@ -246,18 +253,25 @@ def finding(row, by_protocol, rows, results_dir):
             noise = f"; no seed reaches the band ({low:.2f}-{high:.2f}%)"
         parts.append(f"`{p}` Δ {d_test:+.2f}: {why}{noise}")
     text = f"Row {row['row']} ({row['optimizer']}): " + ". ".join(parts) + "."
-    evidence = experiment_evidence(row, rows, results_dir)
-    return text + (" " + evidence if evidence else "")
+    tested = tested_rows(row, rows)
+    if tested:
+        text += f" Evidence: the protocol experiment on {rows_label(tested)} (below)."
+    return text
 
 
-def experiment_evidence(row, rows, results_dir):
-    """What the protocol experiment showed on this row, or else on the rows of its table trained
-    with its optimizer; '' when it tested none."""
-    tested = [r for r in rows if r["id"] in EXPERIMENT_ROWS and r["id"] == row["id"]] or \
-        [r for r in rows if r["id"] in EXPERIMENT_ROWS and r["table"] == row["table"]
-         and r["optimizer"] == row["optimizer"]]
-    if not tested:
-        return ""
+def tested_rows(row, rows):
+    """The experiment's rows that speak for a row: its table's rows trained with its optimizer
+    (the row itself among them, if tested); [] when the experiment tested none."""
+    return [r for r in rows if r["id"] in EXPERIMENT_ROWS and r["table"] == row["table"]
+            and r["optimizer"] == row["optimizer"]]
+
+
+def rows_label(rows):
+    return f"row{'s' if len(rows) > 1 else ''} {', '.join(str(r['row']) for r in rows)}"
+
+
+def experiment_evidence(tested, results_dir):
+    """What the protocol experiment showed on `tested` rows: Δ test under each hypothesis."""
     shown = []
     for p in HYPOTHESES:
         deltas = [s["test"] - s["row"]["test"]
@@ -266,9 +280,8 @@ def experiment_evidence(row, rows, results_dir):
         if len(deltas) == len(tested):
             shown.append(f"`{p}` " + ", ".join(f"{d:+.2f}" for d in deltas))
     link = os.path.join(EXPERIMENT, "README.md")
-    which = "this row" if tested[0]["id"] == row["id"] else \
-        f"row{'s' if len(tested) > 1 else ''} {', '.join(str(r['row']) for r in tested)}"
-    return (f"Evidence: [the protocol experiment]({link}) on {which}, Δ test by hypothesis: "
+    return (f"Evidence, [the protocol experiment]({link}) on {rows_label(tested)} "
+            f"({tested[0]['optimizer']}), Δ test by hypothesis: "
             + ("; ".join(shown) if shown else "not all seeds yet") + ".")
 
 

@@ -162,11 +162,27 @@ def test_summary_line_counts_only_rows_with_all_three_seeds():
 
 def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
     missed = summary(96.0, train=96.5)
-    text = tables_report.finding(missed["row"], {"listing": missed}, [missed["row"]], "results")
+    text = tables_report.finding(missed["row"], {"listing": missed}, [missed["row"]])
     assert text.startswith("Row 1 (SGD): `listing` Δ -2.00: train 96.50% against the book's "
                            "99.00%: trained less far than the book's run; no seed reaches the "
                            "band (95.90-96.10%).")
-    assert tables_report.finding(missed["row"], {"listing": summary(97.6)}, [], "r") is None
+    assert tables_report.finding(missed["row"], {"listing": summary(97.6)}, []) is None
+
+
+def test_finding_points_to_the_experiment_rows_whose_evidence_the_table_shows_once(tmp_path):
+    rows = read_book_rows()
+    by_id = {row["id"]: row for row in rows}
+    missed = summary(96.0, train=96.5)
+    for row_id, which in [("mlp-07", "rows 4, 6"), ("mlp-06", "rows 4, 6"), ("mlp-15", "row 16")]:
+        text = tables_report.finding(by_id[row_id], {"listing": missed}, rows)
+        assert text.endswith(f"Evidence: the protocol experiment on {which} (below).")
+    sgd_rows = tables_report.tested_rows(by_id["mlp-03"], rows)
+    assert sgd_rows == tables_report.tested_rows(by_id["mlp-08"], rows) == [
+        by_id["mlp-04"], by_id["mlp-06"]]
+    assert tables_report.tested_rows(by_id["mlp-17"], rows) == []  # no RMSprop row was tested
+    assert tables_report.experiment_evidence(sgd_rows, str(tmp_path)) == (
+        "Evidence, [the protocol experiment](investigations/protocols/README.md) on rows 4, 6 "
+        "(SGD), Δ test by hypothesis: not all seeds yet.")
 
 
 def test_runs_column_names_the_card_a_gpu_row_trained_on():
