@@ -238,12 +238,12 @@ def finding(row, by_protocol, rows):
     parts = []
     for p, s in full.items():
         d_test, d_train = s["test"] - row["test"], s["train"] - row["train"]
-        if d_train < -1:
+        if d_train < -TOLERANCE:  # the same band as the test column's
             why = (f"train {s['train']:.2f}% against the book's {row['train']:.2f}%: trained "
                    "less far than the book's run")
-        elif abs(d_train) <= 1:
-            why = (f"train {s['train']:.2f}% is within a point of the book's {row['train']:.2f}%, "
-                   "so the gap is not one of training length")
+        elif abs(d_train) <= TOLERANCE:
+            why = (f"train {s['train']:.2f}% is within {TOLERANCE} points of the book's "
+                   f"{row['train']:.2f}%, so the gap is not one of training length")
         else:
             why = f"train {s['train']:.2f}% is above the book's {row['train']:.2f}%"
         low, high = min(s["tests"]), max(s["tests"])
