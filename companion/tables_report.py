@@ -418,8 +418,8 @@ def plot_book_vs_measured(summaries, path):
 
 def plot_experiment(rows, summaries, path):
     figure, axes = plt.subplots(1, len(rows), figsize=(2.3 * len(rows), 3.6), squeeze=False)
-    names = list(HYPOTHESES)
     for i, (row, ax) in enumerate(zip(rows, axes[0])):
+        names = [p for p in HYPOTHESES if row["table"] in protocol_tables(p)]
         for key, color, offset in (("train", "tab:gray", -0.12), ("test", "tab:blue", 0.12)):
             xs, ys, errors = [], [], []
             for x, p in enumerate(names):
