@@ -11,7 +11,9 @@ def replacing(path, mode, suffix):
     of one, and no stray temporary file."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False, suffix=suffix)
+    # a hidden name that .gitignore names: a commit made during a write never takes it
+    f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False, prefix=".writing-",
+                                    suffix=suffix)
     try:
         with f:
             yield f

@@ -1,4 +1,5 @@
 """reproduce.py: the book's rows as commands, resuming after an interrupt, failed rows, report."""
+import fnmatch
 import glob
 import json
 import os
@@ -382,3 +383,13 @@ def test_bad_rows_flag_is_one_line(tmp_path):
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [
         "reproduce.py: error: argument --rows: row numbers start at 1, got '0,2'"]
+
+
+def test_file_being_written_is_one_that_gitignore_names(tmp_path):
+    from companion.files import replacing
+    with open(os.path.join(ROOT, ".gitignore")) as f:
+        patterns = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    with replacing(str(tmp_path / "TABLES.md"), "w", ".tmp") as f:
+        name = os.path.basename(f.name)
+    assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), \
+        f"{name} would be committed if a commit ran during the write"
