@@ -11,6 +11,7 @@ import pytest
 
 from companion import book_tables, tables_report
 from companion.book_tables import LISTING, PROTOCOLS, read_book_rows, row_flags, runs_folder
+from companion.files import replacing
 from conftest import ROOT, run_script, start_script
 
 CHAPTER = os.path.join(ROOT, "..", "shared", "book", "chapter1.md")  # beside the checkout
@@ -386,7 +387,6 @@ def test_bad_rows_flag_is_one_line(tmp_path):
 
 
 def test_file_being_written_is_one_that_gitignore_names(tmp_path):
-    from companion.files import replacing
     with open(os.path.join(ROOT, ".gitignore")) as f:
         patterns = [line.strip() for line in f if line.strip() and not line.startswith("#")]
     with replacing(str(tmp_path / "TABLES.md"), "w", ".tmp") as f:

@@ -11,7 +11,6 @@
 #   DEADLINE=$(( $(date +%s) + 480 )) sh results/investigations/protocols/gpu.sh
 set -u
 out=${OUT:-/tmp/out} && mkdir -p "$out"
-export XLA_PYTHON_CLIENT_MEM_FRACTION=0.05  # 15 processes share the GPU's memory
 touch /tmp/gpu-start
 left=$(( DEADLINE - $(date +%s) ))
 timeout -s INT -k 30 "$left" python3 reproduce.py --seeds 1,2,3 --jobs 15 \
