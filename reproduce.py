@@ -186,7 +186,6 @@ def main(argv=None):
 
 def run_all(rows, seeds, args, lock):
     todo = [(row, seed) for row in rows for seed in seeds]
-    durations = {}  # table -> minutes of runs finished so far, to estimate the rest
     waiting = []  # (label, row, seed, runs folder) still to run, in order
     for number, (row, seed) in enumerate(todo, 1):
         label = f"[{number}/{len(todo)}] {row['id']} seed {seed}"
@@ -194,7 +193,6 @@ def run_all(rows, seeds, args, lock):
         found = finished_record(runs_dir, row, seed)
         failed = failure(runs_dir, row, seed)
         if found is not None and failed is None:
-            durations.setdefault(row["table"], []).append(record_minutes(found[1]))
             print(f"{label}: done before ({os.path.dirname(found[0])})")
         elif failed is not None and not args.retry_failed:
             print(f"{label}: failed before ({failed['reason']}); --retry-failed runs it again")
@@ -210,13 +208,13 @@ def run_all(rows, seeds, args, lock):
                 label, row, seed, runs_dir = waiting.pop(0)
                 left = [(row, seed)] + [(r, s) for _, r, s, _ in waiting] + \
                     [(run.row, run.seed) for _, run in running.values()]
-                remaining = estimate(left, durations, args.results_dir, args.jobs)
+                remaining = estimate(left, args)
                 print(f"{label}: running; {remaining}", flush=True)
                 run = RowRun(runs_dir, row, seed, args.protocol, args.quick, args.verbose, lock,
                              env)
                 running[run.child.pid] = (label, run)
             label, run = running.pop(wait_for_any(running))
-            report_row(label, run, run.finish(), durations)
+            report_row(label, run, run.finish())
             write_reports(args)
     except BaseException:  # Ctrl-C or kill: stop the rows; each leaves nothing and reruns
         for _, run in running.values():
@@ -233,8 +231,7 @@ def wait_for_any(running):
         time.sleep(0.2)
 
 
-def report_row(label, run, reason, durations):
-    durations.setdefault(run.row["table"], []).append(run.minutes)
+def report_row(label, run, reason):
     if reason is None:
         record = finished_record(run.runs_dir, run.row, run.seed)[1]
         print(f"{label}: test accuracy {100 * record['test_accuracy']:.2f}% "
@@ -267,29 +264,37 @@ def write_reports(args):
                                              also=args.protocol)
 
 
-def estimate(remaining, durations, results_dir, jobs=1):
-    """'about 1:23 (h:mm) left': the mean minutes of this table's rows run so far, else those of
-    the script's own runs under results/ (its default configuration), else unknown; divided
-    among --jobs rows at a time."""
+def estimate(remaining, args):
+    """'about 1:23 (h:mm) left': for each row, the mean minutes of its own finished runs under
+    this protocol, else of its table's, else of the script's own runs under results/ (its
+    default configuration), else unknown; divided among --jobs rows at a time."""
     minutes, unknown = 0.0, 0
     for row, _ in remaining:
-        known = durations.get(row["table"]) or default_run_minutes(results_dir, row["table"])
+        runs_dir = table_runs_folder(args.results_dir, args.protocol, row["table"], args.quick)
+        known = (recorded_minutes(os.path.join(runs_dir, f"{row['id']}-seed*", "*"))
+                 or recorded_minutes(os.path.join(runs_dir, f"{row['table']}-*", "*"))
+                 or recorded_minutes(os.path.join(args.results_dir,
+                                                  os.path.splitext(SCRIPTS[row["table"]])[0]),
+                                     full_only=True))
         if known:
             minutes += statistics.mean(known)
         else:
             unknown += 1
-    minutes /= jobs
+    minutes /= args.jobs
     text = f"about {int(minutes // 60)}:{int(minutes % 60):02d} (h:mm) left"
-    return text + (f", plus {unknown} rows of unknown length" if unknown else "")
+    if unknown:
+        text += f", plus {unknown} {'row' if unknown == 1 else 'rows'} of unknown length"
+    return text
 
 
-def default_run_minutes(results_dir, table):
-    stem = os.path.splitext(SCRIPTS[table])[0]
+def recorded_minutes(folder, full_only=False):
+    """Minutes of the runs recorded in folder/*/record.json (folder may be a glob pattern);
+    full_only leaves out --dry-run runs."""
     minutes = []
-    for path in glob.glob(os.path.join(results_dir, stem, "*", "record.json")):
+    for path in glob.glob(os.path.join(folder, "*", "record.json")):
         with open(path) as f:
             record = json.load(f)
-        if not record.get("dry_run"):
+        if not (full_only and record.get("dry_run")):
             minutes.append(record_minutes(record))
     return minutes
 

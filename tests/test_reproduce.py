@@ -321,6 +321,37 @@ def test_rows_at_once_share_the_gpu_memory(monkeypatch):
     assert reproduce.child_environment(4)["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.5"
 
 
+def write_record(folder, minutes, dry_run=False):
+    os.makedirs(folder)
+    record = {"started": "2026-11-27T10:00:00+00:00", "dry_run": dry_run,
+              "finished": f"2026-11-27T10:{minutes:02d}:00+00:00"}
+    with open(os.path.join(folder, "record.json"), "w") as f:
+        json.dump(record, f)
+
+
+def test_estimate_takes_each_row_from_its_own_runs_under_the_protocol(tmp_path):
+    import argparse
+
+    import reproduce
+
+    rows = {row["id"]: row for row in read_book_rows()}
+    args = argparse.Namespace(results_dir=str(tmp_path), protocol="epochs-x8", quick=False,
+                              jobs=1)
+    runs_dir = runs_folder(str(tmp_path), "epochs-x8")
+    write_record(os.path.join(tmp_path, "mlp_mnist", "a"), 2)  # the script's default 20 epochs
+    write_record(os.path.join(tmp_path, "mlp_mnist", "b"), 58, dry_run=True)
+    left = [(rows["mlp-04"], 2), (rows["mlp-13"], 1)]
+    assert reproduce.estimate(left, args) == "about 0:04 (h:mm) left"
+    write_record(os.path.join(runs_dir, "mlp-04-seed1", "mlp_mnist", "a"), 6)
+    assert reproduce.estimate(left, args) == "about 0:12 (h:mm) left"  # the table's runs
+    write_record(os.path.join(runs_dir, "mlp-13-seed1", "mlp_mnist", "a"), 30)
+    assert reproduce.estimate(left, args) == "about 0:36 (h:mm) left"  # each row's own
+    args.jobs = 2
+    assert reproduce.estimate(left, args) == "about 0:18 (h:mm) left"
+    assert reproduce.estimate([(rows["cnn-01"], 1)], args) == \
+        "about 0:00 (h:mm) left, plus 1 row of unknown length"
+
+
 @pytest.fixture(scope="module")
 def diverging_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("diverge")
