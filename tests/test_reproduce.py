@@ -173,6 +173,9 @@ def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
     assert "train 98.40% against the book's 99.00%: trained less far" in short
     close = tables_report.finding(missed["row"], {"listing": summary(96.0, train=98.7)}, [])
     assert "train 98.70% is within 0.5 points of the book's 99.00%, so the gap is not" in close
+    edge = tables_report.finding(missed["row"], {"listing": summary(97.45)}, [])
+    assert "Δ -0.55" in edge and "; 1 of 3 seeds within the band (97.35-97.55%): a borderline " \
+        "miss." in edge
 
 
 def test_finding_points_to_the_experiment_rows_whose_evidence_the_table_shows_once(tmp_path):
