@@ -1,5 +1,6 @@
 """Every page generated from records still matches the committed records it was made from:
 regenerated here (figures aside), it must come out identical to the file in results/."""
+import importlib.util
 import os
 
 import matplotlib.pyplot as plt
@@ -52,6 +53,15 @@ def test_text_report_matches_the_records(written):
     results_index.write_text_report(RESULTS)
     path = os.path.join(RESULTS, "TEXT.md")
     assert written[path] == committed(path), "run: python -m companion.results_index"
+
+
+def test_xla_investigation_table_matches_its_records():
+    path = os.path.join(RESULTS, "investigations", "xla-cpu", "summary.py")
+    spec = importlib.util.spec_from_file_location("xla_cpu_summary", path)
+    summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summary)
+    assert "| tensorflow-xla-256-512-256 | tensorflow | 2 |" in summary.page()
+    assert summary.page() == committed(summary.README), f"run: python3 {path}"
 
 
 def test_chosen_protocol_is_the_one_the_rule_picks_from_the_records():
