@@ -123,7 +123,9 @@ def within_line(summaries, protocol):
             f"({len(SEEDS)}-seed means), protocol {protocol}")
     if len(full) < len(summaries):
         seeds = ",".join(map(str, SEEDS))
-        line += f"; {len(summaries) - len(full)} rows do not have seeds {seeds} yet"
+        missing = len(summaries) - len(full)
+        lack = "row does not" if missing == 1 else "rows do not"
+        line += f"; {missing} {lack} have seeds {seeds} yet"
     return line
 
 

@@ -159,7 +159,10 @@ def test_summary_line_counts_only_rows_with_all_three_seeds():
     summaries = [summary(97.6), summary(97.4), summary(98.0, seeds=(1,)), summary(98.4)]
     assert tables_report.within_line(summaries, "keras2-batch32") == (
         "2 of 4 rows within 0.5 points (3-seed means), protocol keras2-batch32; "
-        "1 rows do not have seeds 1,2,3 yet")
+        "1 row does not have seeds 1,2,3 yet")
+    summaries.append(summary(98.1, seeds=(2,)))
+    assert tables_report.within_line(summaries, "keras2-batch32").endswith(
+        "; 2 rows do not have seeds 1,2,3 yet")
 
 
 def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
