@@ -60,8 +60,9 @@ def test_xla_investigation_table_matches_its_records():
     spec = importlib.util.spec_from_file_location("xla_cpu_summary", path)
     summary = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(summary)
-    assert "| tensorflow-xla-256-512-256 | tensorflow | 2 |" in summary.page()
-    assert summary.page() == committed(summary.README), f"run: python3 {path}"
+    page = summary.page()
+    assert "| tensorflow-xla-256-512-256 | tensorflow | 2 |" in page
+    assert page == committed(summary.README), f"run: python3 {path}"
 
 
 def test_chosen_protocol_is_the_one_the_rule_picks_from_the_records():
