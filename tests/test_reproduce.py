@@ -181,6 +181,20 @@ def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
         "miss." in edge
 
 
+def test_finding_for_a_row_that_one_protocol_misses_names_the_protocol_that_does_not():
+    missed, within = summary(96.0, train=96.5), summary(97.8, train=99.2)
+    text = tables_report.finding(missed["row"], {"listing": missed, "epochs-x8": within}, [])
+    assert text == ("Row 1 (SGD): `listing` Δ -2.00: train 96.50% against the book's 99.00%: "
+                    "trained less far than the book's run; no seed reaches the band "
+                    "(95.90-96.10%). Within the band under `epochs-x8`: Δ -0.20, train 99.20%.")
+    # a protocol without its three seeds says nothing either way
+    partial = summary(97.8, seeds=(1, 2))
+    assert "epochs-x8" not in tables_report.finding(
+        missed["row"], {"listing": missed, "epochs-x8": partial}, [])
+    assert tables_report.finding(missed["row"], {"listing": within, "epochs-x8": partial},
+                                 []) is None
+
+
 def test_finding_points_to_the_experiment_rows_whose_evidence_the_table_shows_once(tmp_path):
     rows = read_book_rows()
     by_id = {row["id"]: row for row in rows}
