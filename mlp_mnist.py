@@ -13,7 +13,7 @@ numbers, are under results/mlp_mnist/.
     python mlp_mnist.py --distribute mirrored  # every local GPU (see README)
 """
 # companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import callbacks, cli, distribute, fused, mnist, records  # isort: skip
+from companion import callbacks, cli, distribute, fused, mnist, records, xla_dropout  # isort: skip
 
 import keras
 import numpy as np
@@ -94,6 +94,9 @@ def main(argv=None):
                   **cli.speed_settings(args, len(x_train)))
     # not in the listing: on JAX, each call's steps as one compiled program (companion/fused.py)
     fused.fuse_executions(model)
+    # not in the listing: on TensorFlow with XLA on a CPU, Keras' dropout masks by the fast
+    # path, the same masks (companion/xla_dropout.py)
+    xla_dropout.use_philox(model)
     # train the network
     epoch_log = callbacks.EpochLog()
     # not in the listing: a progress display that fits where the output goes (records.py)

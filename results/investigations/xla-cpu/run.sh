@@ -1,22 +1,35 @@
 #!/bin/sh
-# Does XLA (--jit-compile yes, the MLP's default on TensorFlow) speed the MLP up on a CPU at
-# every width of Table 1.3.2, or only at the listing's? The listing's widths (256-256) and row
-# 9's (256-512-256), each on TensorFlow with and without XLA and on JAX, then row 9 without
-# Dropout; 3 epochs each (the first is warm-up), 2 interleaved rounds, one process at a time.
+# Round 2: does naming Philox for Keras' dropout under XLA (companion/xla_dropout.py, now the
+# scripts' default on TensorFlow with XLA on a CPU) remove round 1's slowdown at every width of
+# Table 1.3.2? At the listing's widths and rows 9, 12 and 13's: TensorFlow with XLA and Keras'
+# own dropout (xla_keras_rng: xla_dropout.use_philox turned off), with XLA and Philox named
+# (the default), without XLA, and JAX; 3 epochs each (the first is warm-up), 2 interleaved
+# rounds, one process at a time. Records go to round2/.
+# (Round 1, run before xla_dropout.py existed, is this file as it was at commit 5d0f4df; its
+# records are the folders beside this file.)
 # Run from the repository root: sh results/investigations/xla-cpu/run.sh
-# Then: python3 results/investigations/xla-cpu/summary.py  (writes README.md's table)
+# Then: python3 results/investigations/xla-cpu/summary.py  (writes README.md's tables)
 set -e
-out=results/investigations/xla-cpu
+out=results/investigations/xla-cpu/round2
 train() {  # backend, folder, flags...
   backend=$1 folder=$2; shift 2
   KERAS_BACKEND=$backend python3 mlp_mnist.py --epochs 3 --results-dir $out/$folder "$@" > /dev/null
 }
+train_keras_rng() {  # folder, flags...: mlp_mnist.py with Keras' own dropout under XLA
+  folder=$1; shift
+  KERAS_BACKEND=tensorflow python3 -c '
+import runpy, sys
+from companion import xla_dropout
+xla_dropout.use_philox = lambda model: False
+sys.argv[0] = "mlp_mnist.py"
+runpy.run_path("mlp_mnist.py", run_name="__main__")
+' --epochs 3 --results-dir $out/$folder "$@" > /dev/null
+}
 for round in 1 2; do
-  for units in 256-256 256-512-256; do
+  for units in 256-256 256-512-256 512-1024-512 1024-1024-1024; do
+    train_keras_rng tensorflow-xla_keras_rng-$units --hidden-units $units --jit-compile yes
     train tensorflow tensorflow-xla-$units --hidden-units $units --jit-compile yes
     train tensorflow tensorflow-noxla-$units --hidden-units $units --jit-compile no
     train jax jax-$units --hidden-units $units
   done
-  train tensorflow tensorflow-xla-256-512-256-nodropout --hidden-units 256-512-256 --dropout 0 --jit-compile yes
-  train tensorflow tensorflow-noxla-256-512-256-nodropout --hidden-units 256-512-256 --dropout 0 --jit-compile no
 done
