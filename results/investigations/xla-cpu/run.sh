@@ -4,7 +4,8 @@
 # Table 1.3.2? At the listing's widths and rows 9, 12 and 13's: TensorFlow with XLA and Keras'
 # own dropout (xla_keras_rng: xla_dropout.use_philox turned off), with XLA and Philox named
 # (the default), without XLA, and JAX; 3 epochs each (the first is warm-up), 2 interleaved
-# rounds, one process at a time. Records go to round2/.
+# passes, one process at a time. Records go to round2/; summary.py takes every pass's, so a
+# second run of this script doubles the passes (the committed records are from two runs).
 # (Round 1, run before xla_dropout.py existed, is this file as it was at commit 5d0f4df; its
 # records are the folders beside this file.)
 # Run from the repository root: sh results/investigations/xla-cpu/run.sh
@@ -25,7 +26,7 @@ sys.argv[0] = "mlp_mnist.py"
 runpy.run_path("mlp_mnist.py", run_name="__main__")
 ' --epochs 3 --results-dir $out/$folder "$@" > /dev/null
 }
-for round in 1 2; do
+for pass in 1 2; do
   for units in 256-256 256-512-256 512-1024-512 1024-1024-1024; do
     train_keras_rng tensorflow-xla_keras_rng-$units --hidden-units $units --jit-compile yes
     train tensorflow tensorflow-xla-$units --hidden-units $units --jit-compile yes
