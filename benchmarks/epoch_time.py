@@ -202,7 +202,7 @@ def worker(model_name, mode, epochs, samples):
     import keras
 
     import companion  # first: imports Keras quietly
-    from companion import callbacks, cli, fused, mnist
+    from companion import callbacks, cli, fused, mnist, xla_dropout
 
     (x_train, y_train), _, _ = mnist.load_data()
     keras.utils.set_random_seed(1)
@@ -217,8 +217,9 @@ def worker(model_name, mode, epochs, samples):
         speed = json.loads(mode)
     model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
                   metrics=["accuracy"], **speed)
-    if mode not in ("book", "loop"):  # the scripts fuse each call's steps on JAX, as here
+    if mode not in ("book", "loop"):  # what the scripts do after compile(), as here
         fused.fuse_executions(model)
+        xla_dropout.use_philox(model)
     epoch_log = callbacks.EpochLog()
     model.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size,
               callbacks=[epoch_log], verbose=0)
