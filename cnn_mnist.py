@@ -108,8 +108,8 @@ def main(argv=None):
                   **cli.speed_settings(args, len(x_train)))
     # not in the listing: on JAX, each call's steps as one compiled program (companion/fused.py)
     fused.fuse_executions(model)
-    # not in the listing: on TensorFlow with XLA on a CPU, Keras' dropout masks by the fast
-    # path, the same masks (companion/xla_dropout.py)
+    # not in the listing: on TensorFlow with XLA on a CPU, the same dropout masks by a faster
+    # path (companion/xla_dropout.py)
     xla_dropout.use_philox(model)
     # train the network
     epoch_log = callbacks.EpochLog()

@@ -2,9 +2,9 @@
 
 Keras 3.15's TensorFlow dropout calls `tf.nn.experimental.stateless_dropout` without naming a
 random-number algorithm ("auto_select"). Compiled by XLA for a CPU, that draws each mask by a
-path that took several times as long as the rest of the MLP's training step once a layer was
-512 units wide (Table 1.3.2's rows 9-13; results/investigations/xla-cpu/). Naming Philox, which
-is what "auto_select" gives under XLA on a CPU, draws the very same bits by the fast path:
+path that made an epoch of Table 1.3.2's rows 9 (256-512-256) and 12 (512-1024-512) several
+times longer (results/investigations/xla-cpu/). Naming Philox, which is what "auto_select"
+gives under XLA on a CPU, draws the very same bits by a fast path:
 tests/test_xla_dropout.py trains with and without this and compares the weights. Only the case
 measured is changed: TensorFlow, XLA, a machine without GPUs or TPUs.
 """

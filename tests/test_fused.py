@@ -73,7 +73,7 @@ def test_steps_per_execution_epoch_trains_one_call_per_epoch(backend, results_di
     assert record["hyperparameters"]["steps_per_execution"] == "epoch"
     assert record["execution"] == {"steps_per_execution": 16,  # 2,048 digits / 128
                                    "fused": backend == "jax",
-                                   # the MLP's XLA default on TensorFlow, on this CPU
+                                   # the MLP's XLA default on TensorFlow, on a CPU-only machine
                                    "xla_dropout_philox": backend == "tensorflow"}
     assert "16/16 - " in completed.stdout
 
