@@ -34,3 +34,7 @@ for pass in 1 2; do
     train jax jax-$units --hidden-units $units
   done
 done
+# The recorded command of a table run trained on this CPU with Keras' own dropout under XLA
+# (results/tables/mlp-09-seed2/), rerun with Philox named: summary.py sets the two side by side
+python3 mlp_mnist.py --optimizer sgd --dropout 0.45 --hidden-units 256-512-256 --activation relu \
+  --seed 2 --results-dir results/investigations/xla-cpu/rerun/mlp-09-seed2 > /dev/null

@@ -62,13 +62,41 @@ def table(found, baseline):
     return "\n".join(lines) + f"\n\nMachine: {', '.join(processors)}.\n"
 
 
+RERUNS = [  # (a table run made with Keras' own dropout under XLA, its rerun with Philox named)
+    (os.path.join("..", "..", "tables", "mlp-09-seed2"), os.path.join("rerun", "mlp-09-seed2")),
+]
+
+
+def before_and_after():
+    """Each table run beside its rerun: the same numbers to the last digit, or not."""
+    lines = ["### The same run before and after: a table run's recorded command, rerun", "",
+             "| record | dropout under XLA | machine | test accuracy | final training loss | "
+             "s per epoch |", "|---|---|---|---|---|---|"]
+    for runs in RERUNS:
+        outcomes = set()
+        for folder in runs:
+            for path in sorted(glob.glob(os.path.join(HERE, folder, "mlp_mnist", "*",
+                                                      "record.json"))):
+                record, link = read(path), os.path.relpath(path, HERE)
+                named = record.get("execution", {}).get("xla_dropout_philox", False)
+                dropout = "Philox named" if named else "Keras' own"
+                outcomes.add((record["test_accuracy"], record["train_loss"]))
+                lines.append(f"| [{link}]({link}) | {dropout} "
+                             f"| {record['machine'].get('processor', '?')} | "
+                             f"{record['test_accuracy']!r} | {record['train_loss']!r} | "
+                             f"{record['seconds_per_epoch']:.1f} |")
+        lines += ["", f"{os.path.basename(runs[0])}: test accuracy and final training loss "
+                  + ("the same to the last digit." if len(outcomes) == 1 else "differ."), ""]
+    return "\n".join(lines)
+
+
 def page():
     """README.md as summary.py writes it: its words as they stand, then a table per round run."""
     with open(README) as f:
         words = f.read().split(MARK)[0]
     tables = [f"### {heading}\n\n" + table(found, baseline)
               for heading, folder, baseline in ROUNDS if (found := configurations(folder))]
-    return words + MARK + "\n\n" + "\n".join(tables)
+    return words + MARK + "\n\n" + "\n".join(tables + [before_and_after()])
 
 
 def main():
