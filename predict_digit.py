@@ -16,25 +16,12 @@ One line per image gives the most likely digit and the next two:
 A figure of each input, the 28x28 digit the model saw and its ten probabilities goes to a new
 folder under results/predict_digit/, with a record.json.
 """
-# companion first: it imports Keras with TensorFlow's native start-up chatter held back
-import companion  # isort: skip
-from companion import cli, digits, errors, mnist, records  # isort: skip
-
 import glob
 import json
 import os
 
-import keras
-import matplotlib.pyplot as plt
-import numpy as np
+from companion import cli  # isort: skip
 
-import cnn_mnist
-import mlp_mnist
-import rnn_mnist
-
-# each listing's model input, and its script's own preprocess (the same reshaping and scaling)
-PREPROCESS = {(784,): mlp_mnist.preprocess, (28, 28, 1): cnn_mnist.preprocess,
-              (28, 28): rnn_mnist.preprocess}
 SCRIPTS = {"mlp": "mlp_mnist", "cnn": "cnn_mnist", "rnn": "rnn_mnist"}
 
 
@@ -48,8 +35,29 @@ def build_parser():
                         help="whose committed model to use when --model is not given")
     parser.add_argument("--evaluate", action="store_true",
                         help="report the model's accuracy on MNIST's 10,000 test digits")
-    cli.add_common_arguments(parser)  # --dry-run: --evaluate on 512 test digits
+    cli.add_common_arguments(parser, dry_run="smoke test: --evaluate on 512 MNIST test digits")
     return parser
+
+
+def nothing_to_do(args):
+    return None if args.images or args.evaluate else "give one or more images, or --evaluate"
+
+
+if __name__ == "__main__":  # the flags are checked before Keras is imported
+    cli.parse(build_parser(), check=nothing_to_do)
+
+from companion import backend, digits, errors, lifecycle, mnist, records  # isort: skip
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+import cnn_mnist
+import mlp_mnist
+import rnn_mnist
+
+# each listing's model input, and its script's own preprocess (the same reshaping and scaling)
+PREPROCESS = {(784,): mlp_mnist.preprocess, (28, 28, 1): cnn_mnist.preprocess,
+              (28, 28): rnn_mnist.preprocess}
 
 
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -78,7 +86,7 @@ def load(path):
     if not os.path.isfile(path):
         raise errors.UserError(f"{path}: no such model file")
     try:
-        with companion.native_stderr_held_back(dropped_for=Exception):
+        with backend.quiet_native_stderr(unless_raising_one_of=Exception):
             model = keras.saving.load_model(path)
     except Exception as error:  # Keras raises many kinds for a file that is not a model
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
@@ -116,12 +124,10 @@ def plot_predictions(pictures, seen, probabilities, names):
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = cli.parse(parser, argv)
-    if not args.images and not args.evaluate:
-        parser.error("give one or more images, or --evaluate")
+    args = cli.parse(build_parser(), argv, check=nothing_to_do)
     path = args.model or default_model(args.script)
     model, preprocess = load(path)
+    print(f"Model: {os.path.relpath(path)}")
     # every picture is read and checked before anything is predicted or written
     pictures = [digits.read_image(image) for image in args.images]
     seen = np.stack([digits.to_mnist(picture, image)
@@ -149,4 +155,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    cli.run_main(main)
+    lifecycle.run_main(main)

@@ -20,11 +20,59 @@ not rerun, a row that was cut off left nothing and runs again. A row whose train
 recorded as failed, with the reason, and the run goes on.
 """
 import argparse
+import os
+
+from companion import cli  # isort: skip
+from companion.book_tables import BOOK_TABLES, LISTING, PROTOCOLS, SCRIPTS  # isort: skip
+
+
+def build_parser():
+    parser = cli.new_parser(__doc__)
+    parser.add_argument("--table", choices=sorted(SCRIPTS), action="append",
+                        help="only this table (repeat for several); default all three")
+    parser.add_argument("--rows", type=row_numbers, default=None, metavar="N,N",
+                        help="only these row numbers within the selected tables, e.g. 3,5")
+    parser.add_argument("--seeds", type=cli.seed_list, default="1", metavar="N,N",
+                        help="seeds to run each row with, e.g. 1,2,3")
+    parser.add_argument("--protocol", choices=list(PROTOCOLS), default=LISTING,
+                        help="how every row is trained: " + "; ".join(
+                            f"{name}: {protocol['about']}" for name, protocol in PROTOCOLS.items()))
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke mode: every run with --dry-run, into "
+                             "<results-dir>/tables[-<protocol>]-quick")
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite TABLES.md and its figure from the records")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run again the rows recorded as failed")
+    parser.add_argument("--jobs", type=cli.positive_int, default=1, metavar="N",
+                        help="rows trained at once, each in its own process (for a GPU or a "
+                             "many-core machine; on 2 cores 1 is fastest)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show each script's own output (progress bars)")
+    parser.add_argument("--book-table", default=os.path.relpath(BOOK_TABLES), metavar="CSV",
+                        help="the CSV of rows to reproduce")
+    parser.add_argument("--results-dir", default="results", metavar="DIR",
+                        help="where tables/ (the runs) and TABLES.md go")
+    return parser
+
+
+def row_numbers(text):
+    try:
+        numbers = {int(part) for part in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected row numbers like 3,5, got {text!r}") from None
+    if min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"row numbers start at 1, got {text!r}")
+    return numbers
+
+
+if __name__ == "__main__":  # the flags are checked before anything heavier is imported
+    cli.parse(build_parser())
+
 import ctypes
 import fcntl
 import glob
 import json
-import os
 import shutil
 import signal
 import statistics
@@ -34,12 +82,8 @@ import tempfile
 import time
 from datetime import datetime
 
-from companion import cli, errors, tables_report
+from companion import errors, lifecycle, tables_report
 from companion.book_tables import (
-    BOOK_TABLES,
-    LISTING,
-    PROTOCOLS,
-    SCRIPTS,
     failure,
     finished_record,
     protocol_tables,
@@ -50,6 +94,7 @@ from companion.book_tables import (
 )
 from companion.files import write_atomically
 from companion.tables_report import record_minutes
+from research import protocol_experiment
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -127,32 +172,7 @@ def stop_child(child):
 
 
 def main(argv=None):
-    parser = cli.new_parser(__doc__)
-    parser.add_argument("--table", choices=sorted(SCRIPTS), action="append",
-                        help="only this table (repeat for several); default all three")
-    parser.add_argument("--rows", type=row_numbers, default=None, metavar="N,N",
-                        help="only these row numbers within the selected tables, e.g. 3,5")
-    parser.add_argument("--seeds", type=cli.seed_list, default="1", metavar="N,N",
-                        help="seeds to run each row with, e.g. 1,2,3")
-    parser.add_argument("--protocol", choices=list(PROTOCOLS), default=LISTING,
-                        help="how every row is trained: " + "; ".join(
-                            f"{name}: {protocol['about']}" for name, protocol in PROTOCOLS.items()))
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke mode: every run with --dry-run, into "
-                             "<results-dir>/tables[-<protocol>]-quick")
-    parser.add_argument("--report", action="store_true",
-                        help="only rewrite TABLES.md and its figure from the records")
-    parser.add_argument("--retry-failed", action="store_true",
-                        help="run again the rows recorded as failed")
-    parser.add_argument("--jobs", type=cli.positive_int, default=1, metavar="N",
-                        help="rows trained at once, each in its own process (for a GPU or a "
-                             "many-core machine; on 2 cores 1 is fastest)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="show each script's own output (progress bars)")
-    parser.add_argument("--book-table", default=os.path.relpath(BOOK_TABLES), metavar="CSV",
-                        help="the CSV of rows to reproduce")
-    parser.add_argument("--results-dir", default="results", metavar="DIR",
-                        help="where tables/ (the runs) and TABLES.md go")
+    parser = build_parser()
     args = cli.parse(parser, argv)
     try:
         rows = read_book_rows(args.book_table)
@@ -259,9 +279,10 @@ def write_reports(args):
     book's own tables, the protocol experiment's write-up; returns the path of TABLES.md."""
     rows = read_book_rows(args.book_table)
     if not args.quick and os.path.abspath(args.book_table) == BOOK_TABLES:
-        tables_report.write_experiment_report(rows, args.results_dir)
-    return tables_report.write_tables_report(rows, args.results_dir, args.quick,
-                                             also=args.protocol)
+        protocol_experiment.write_experiment_report(rows, args.results_dir)
+    return tables_report.write_tables_report(
+        rows, args.results_dir, args.quick, also=args.protocol,
+        evidence=lambda row: protocol_experiment.evidence(row, rows, args.results_dir))
 
 
 def estimate(remaining, args):
@@ -320,15 +341,5 @@ def prepare_child():
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
-def row_numbers(text):
-    try:
-        numbers = {int(part) for part in text.split(",")}
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected row numbers like 3,5, got {text!r}") from None
-    if min(numbers) < 1:
-        raise argparse.ArgumentTypeError(f"row numbers start at 1, got {text!r}")
-    return numbers
-
-
 if __name__ == "__main__":
-    cli.run_main(main)
+    lifecycle.run_main(main)

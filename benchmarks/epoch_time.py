@@ -199,10 +199,8 @@ def worker(model_name, mode, epochs, samples):
     """Train the listing for `epochs` epochs on `samples` digits; print one JSON line."""
     import resource
 
+    from companion import backend, callbacks, mnist, speed  # isort: skip (Keras, quietly)
     import keras
-
-    import companion  # first: imports Keras quietly
-    from companion import callbacks, cli, fused, mnist, xla_dropout
 
     (x_train, y_train), _, _ = mnist.load_data()
     keras.utils.set_random_seed(1)
@@ -210,23 +208,25 @@ def worker(model_name, mode, epochs, samples):
     x_train = script.preprocess(x_train[:samples])
     y_train = keras.utils.to_categorical(y_train[:samples])
     if mode == "book":
-        speed = {}
+        settings = {}
     elif mode in ("default", "loop"):  # loop: the same settings, without fused executions
-        speed = cli.speed_settings(args, len(x_train))
+        settings = speed.compile_settings(args, len(x_train))
     else:  # a JSON object of compile() settings, to explore
-        speed = json.loads(mode)
-    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
-                  metrics=["accuracy"], **speed)
-    if mode not in ("book", "loop"):  # what the scripts do after compile(), as here
-        fused.fuse_executions(model)
-        xla_dropout.use_philox(model)
+        settings = json.loads(mode)
+    if mode == "default":  # as the scripts do: compile(), then the speed settings
+        model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
+                      metrics=["accuracy"])
+        speed.apply(model, args, len(x_train))
+    else:
+        model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
+                      metrics=["accuracy"], **settings)
     epoch_log = callbacks.EpochLog()
     model.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size,
               callbacks=[epoch_log], verbose=0)
     timed = [entry["seconds"] for entry in epoch_log.epochs[1:]]  # the first is the warm-up
     print(json.dumps({
-        "model": model_name, "mode": mode, "speed_settings": speed or "Keras defaults",
-        "backend": keras.backend.backend(), "devices": companion.devices(),
+        "model": model_name, "mode": mode, "speed_settings": settings or "Keras defaults",
+        "backend": keras.backend.backend(), "devices": backend.devices(),
         "samples": samples, "epoch_seconds": timed,
         "median_seconds": statistics.median(timed),
         "flops_per_sample": training_flops_per_sample(model),
@@ -307,8 +307,8 @@ def main():
         rows += [combine(measured[mode]) for mode in modes]
     # Last, in this process: a backend that reserves the accelerator's memory (JAX does) must
     # not hold it while the measurements above run in their own processes.
-    import companion  # (imports Keras quietly)
-    on_accelerator = any(not device.startswith("cpu") for device in companion.devices())
+    from companion import backend  # (imports Keras quietly)
+    on_accelerator = any(not device.startswith("cpu") for device in backend.devices())
     size = 8192 if on_accelerator else 2048  # big enough to keep an accelerator busy
     rate = matmul_rate(size)
     print(f"float32 matrix multiply: {rate:.0f} GFLOP/s")
@@ -326,8 +326,10 @@ def build_listing(name):
     """The listing's script module, its default flags and its model, built in this process."""
     import numpy as np
 
+    from companion import cli
+
     script = __import__(MODELS[name])
-    args = script.build_parser().parse_args([])
+    args = cli.parse(script.build_parser(), [])
     shape = script.preprocess(np.zeros((1, 28, 28), dtype=np.uint8)).shape[1:]
     return script, args, BUILDERS[name](script, args, shape)
 

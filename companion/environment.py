@@ -5,10 +5,10 @@ import importlib
 import os
 import platform
 
-import keras
 import numpy as np
 
-import companion
+from companion.backend import devices as default_devices
+from companion.backend import keras
 
 VECTOR_EXTENSIONS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
                      "amx_tile", "neon", "asimd", "sve")
@@ -67,7 +67,7 @@ def environment(devices=None):
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "keras_backend": backend,
-        "devices": companion.devices() if devices is None else devices,
+        "devices": default_devices() if devices is None else devices,
         "accelerator": accelerator_name(),
         "machine": {"platform": platform.platform(), **cpu_info(),
                     "cpu_count": os.cpu_count(), "threads_available": threads},

@@ -12,8 +12,9 @@ shape (an epoch's smaller last batch) run as single steps, as Keras runs them.
 Callbacks, the progress display and the history then see one update per execution, as they do
 for any `steps_per_execution`. With `--steps-per-execution epoch` that is once per epoch.
 """
-import keras
 import numpy as np
+
+from companion.backend import keras
 
 
 def fuse_executions(model):

@@ -64,7 +64,7 @@ def load_data(dry_run=False):
     if os.path.exists(cached):
         data, source = read_keras_file(cached), f"Keras file {cached}"
     else:
-        data = download.with_keras(keras_mnist_load_data, "MNIST")
+        data = download.try_keras_download(keras_mnist_load_data, "MNIST")
         if data is not None:
             source = f"Keras download, cached at {cached}"
             check(data, cached, keras_fix(cached))

@@ -25,11 +25,11 @@ import tempfile
 import threading
 from datetime import datetime, timezone
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from companion import cli
+from companion import lifecycle
+from companion.backend import keras
 from companion.callbacks import finite_or_none
 from companion.environment import environment
 from companion.plots import confusion_matrix, plot_confusion, plot_curves, plot_misclassified
@@ -100,7 +100,7 @@ class Run:
                 f.write("\n")
             final = rename_to_unused(staging, os.path.join(self.parent, name))
         except BaseException:  # Ctrl-C included: leave no half-written run behind
-            with second_ctrl_c_ignored():
+            with ctrl_c_ignored():
                 shutil.rmtree(staging, ignore_errors=True)
             raise
         print(f"Results: {final}")
@@ -125,7 +125,7 @@ class Run:
 
 
 @contextlib.contextmanager
-def second_ctrl_c_ignored():
+def ctrl_c_ignored():
     """Ignore Ctrl-C inside the block (only the main thread can), then restore its handler."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -189,14 +189,14 @@ def rename_to_unused(source, target):
             candidate = f"{target}-{number}"
 
 
-def save_classifier_results(run, model, epoch_log, x_test, y_test, test_loss, test_accuracy,
+def save_classifier_results(run, *, model, epoch_log, x_test, y_test, test_loss, test_accuracy,
                             data_source, train_samples):
     """An MNIST classifier's figures, diagram and record, after model.evaluate().
 
     `x_test` is in the model's own input shape (MLP, CNN or RNN); the figures reshape it back to
     square images.
     """
-    with cli.backend_call():
+    with lifecycle.backend_call():
         predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
     actual = np.argmax(y_test, axis=1)
     side = int(round(np.sqrt(x_test[0].size)))

@@ -6,11 +6,10 @@ import gzip
 import os
 import zlib
 
-import keras
 import numpy as np
-from keras import layers
 
 from companion import download, errors
+from companion.backend import keras
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "data", "rotten_tomatoes_sentences.tsv.gz")
@@ -60,8 +59,8 @@ def rotten_tomatoes(sequence_length, vocab_size):
     train, validation, test = stratified_split(labels)
     # Keras 3's tokenizer: lower-cases, strips punctuation, splits on spaces; index 0 is the
     # padding, 1 the unknown word ([UNK]); built from the training sentences only.
-    vectorizer = layers.TextVectorization(max_tokens=vocab_size,
-                                          output_sequence_length=sequence_length)
+    vectorizer = keras.layers.TextVectorization(max_tokens=vocab_size,
+                                                output_sequence_length=sequence_length)
     vectorizer.adapt(texts[train])
     word_index = {word: index for index, word in enumerate(vectorizer.get_vocabulary())}
 
@@ -77,7 +76,7 @@ def rotten_tomatoes(sequence_length, vocab_size):
 
 def imdb(sequence_length, vocab_size):
     """keras.datasets.imdb, downloaded; its training reviews are split 90/10 for validation."""
-    loaded = download.with_keras(
+    loaded = download.try_keras_download(
         lambda: (keras.datasets.imdb.load_data(num_words=vocab_size),
                  keras.datasets.imdb.get_word_index()), "IMDB")
     if loaded is None:

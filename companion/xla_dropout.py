@@ -8,7 +8,7 @@ gives under XLA on a CPU, draws the very same bits by a fast path:
 tests/test_xla_dropout.py trains with and without this and compares the weights. Only the case
 measured is changed: TensorFlow, XLA, a machine without GPUs or TPUs.
 """
-import keras
+from companion.backend import keras
 
 
 def use_philox(model):

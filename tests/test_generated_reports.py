@@ -8,6 +8,7 @@ import pytest
 
 from companion import book_tables, results_index, tables_report
 from conftest import ROOT
+from research import protocol_experiment
 
 RESULTS = os.path.join(ROOT, "results")
 
@@ -23,6 +24,8 @@ def written(monkeypatch):
     monkeypatch.setattr(tables_report, "write_atomically", capture)
     monkeypatch.setattr(results_index, "write_atomically", capture)
     monkeypatch.setattr(tables_report, "save", lambda figure, path: plt.close(figure))
+    monkeypatch.setattr(protocol_experiment, "write_atomically", capture)
+    monkeypatch.setattr(protocol_experiment, "save", lambda figure, path: plt.close(figure))
     return pages
 
 
@@ -32,13 +35,16 @@ def committed(path):
 
 
 def test_tables_report_matches_the_records(written):
-    tables_report.write_tables_report(book_tables.read_book_rows(), RESULTS, quick=False)
+    rows = book_tables.read_book_rows()
+    tables_report.write_tables_report(
+        rows, RESULTS, quick=False,
+        evidence=lambda row: protocol_experiment.evidence(row, rows, RESULTS))
     path = os.path.join(RESULTS, "TABLES.md")
     assert written[path] == committed(path), "run: python reproduce.py --report"
 
 
 def test_protocol_experiment_write_up_matches_the_records(written):
-    tables_report.write_experiment_report(book_tables.read_book_rows(), RESULTS)
+    protocol_experiment.write_experiment_report(book_tables.read_book_rows(), RESULTS)
     path = os.path.join(RESULTS, "investigations", "protocols", "README.md")
     assert written[path] == committed(path), "run: python reproduce.py --report"
 
@@ -69,10 +75,8 @@ def test_xla_investigation_table_matches_its_records():
 
 
 def test_chosen_protocol_is_the_one_the_rule_picks_from_the_records():
-    choice = tables_report.choose_protocols(
-        tables_report.scores(book_tables.read_book_rows(), RESULTS))
-    if None in choice.values():  # some table's experiment rows lack seeds: nothing chosen yet
-        assert book_tables.CHOSEN is None, choice
-    else:  # the chosen protocol trains each table under the rule's choice for it
-        assert {table: book_tables.table_protocol(book_tables.CHOSEN, table)
-                for table in choice} == choice
+    choice = protocol_experiment.choose_protocols(
+        protocol_experiment.scores(book_tables.read_book_rows(), RESULTS))
+    # the chosen protocol trains each table under the rule's choice for it
+    assert {table: book_tables.table_protocol(book_tables.CHOSEN, table)
+            for table in choice} == choice

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mnist_samples
-from companion import callbacks, cli, errors, records
+from companion import callbacks, errors, lifecycle, records
 from conftest import read_record
 
 
@@ -83,7 +83,7 @@ def test_ctrl_c_ends_with_one_line_and_status_130(capsys, monkeypatch):
         raise KeyboardInterrupt
 
     with pytest.raises(SystemExit) as exit_info:
-        cli.run_main(main)
+        lifecycle.run_main(main)
     assert exit_info.value.code == 130
     assert capsys.readouterr().err == "\nmlp_mnist.py: interrupted; this run wrote no results\n"
 
@@ -115,7 +115,7 @@ def test_kill_during_training_stops_at_the_end_of_that_step(capsys, monkeypatch)
 
     launched_with = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as exit_info:
-        cli.run_main(main)
+        lifecycle.run_main(main)
     assert exit_info.value.code == 143
     assert int(model.optimizer.iterations) == 3 and kill.steps_begun == 3
     assert capsys.readouterr().err == ("\nmlp_mnist.py: stopped by kill (SIGTERM); this run "
@@ -128,13 +128,13 @@ def test_kill_during_a_watched_backend_call_stops_when_it_returns(monkeypatch):
     reached = []
 
     def main(argv):
-        with cli.backend_call():  # as model.predict(verbose=0) is called
+        with lifecycle.backend_call():  # as model.predict(verbose=0) is called
             os.kill(os.getpid(), signal.SIGTERM)
             reached.append("the rest of the call")
         reached.append("the line after the call")
 
     with pytest.raises(SystemExit) as exit_info:
-        cli.run_main(main)
+        lifecycle.run_main(main)
     assert exit_info.value.code == 143 and reached == ["the rest of the call"]
 
 
@@ -147,7 +147,7 @@ def test_kill_outside_training_stops_at_once(monkeypatch):
         reached.append("the line after the kill")
 
     with pytest.raises(SystemExit) as exit_info:
-        cli.run_main(main)
+        lifecycle.run_main(main)
     assert exit_info.value.code == 143 and reached == []
 
 
@@ -158,7 +158,7 @@ def test_user_error_ends_with_one_line_and_status_2(capsys, monkeypatch):
         raise errors.UserError("MNIST file x is corrupt; delete it")
 
     with pytest.raises(SystemExit) as exit_info:
-        cli.run_main(main)
+        lifecycle.run_main(main)
     assert exit_info.value.code == 2  # bad input, as a bad flag
     assert capsys.readouterr().err == "cnn_mnist.py: error: MNIST file x is corrupt; delete it\n"
 

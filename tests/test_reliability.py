@@ -14,8 +14,7 @@ import pytest
 
 import cnn_mnist
 import concept_figures
-import mlp_mnist
-from companion import cli, records
+from companion import cli, lifecycle, records
 from conftest import ROOT, run_script, start_script
 
 
@@ -117,7 +116,7 @@ def test_full_disk_is_one_line_and_keeps_nothing(tmp_path, capsys, monkeypatch):
         records.Run("mlp_mnist.py", args).write({"curves.png": FullDisk()})
 
     with pytest.raises(SystemExit) as stop:
-        cli.run_main(main)
+        lifecycle.run_main(main)
     assert stop.value.code == 1
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("mlp_mnist.py: error: cannot write ")
@@ -135,7 +134,7 @@ def test_out_of_memory_is_one_line(capsys, monkeypatch):
         raise ResourceExhaustedError("OOM when allocating tensor with shape[784,99999999]")
 
     with pytest.raises(SystemExit) as stop:
-        cli.run_main(main)
+        lifecycle.run_main(main)
     assert stop.value.code == 1
     assert capsys.readouterr().err == (
         "mlp_mnist.py: error: out of memory (ResourceExhaustedError); try a smaller model "
@@ -197,4 +196,3 @@ def test_comparison_uses_only_runs_of_the_listings_defaults(tmp_path):
     assert numbers["mlp_mnist"]["test_accuracy"] == 0.98
     assert "mlp_mnist/20260101-000000/record.json" in text and "34.53" not in text
     assert records.listing_defaults({"command": "python mlp_mnist.py --dry-run"}) is False
-    assert mlp_mnist.__name__ == "mlp_mnist"

@@ -13,6 +13,7 @@ from companion import book_tables, tables_report
 from companion.book_tables import LISTING, PROTOCOLS, read_book_rows, row_flags, runs_folder
 from companion.files import replacing
 from conftest import ROOT, run_script, start_script
+from research import protocol_experiment
 
 CHAPTER = os.path.join(ROOT, "..", "shared", "book", "chapter1.md")  # beside the checkout
 
@@ -111,7 +112,7 @@ def test_protocol_for_one_table_refuses_the_others(tmp_path):
 
 
 def test_experiment_scores_each_table_on_the_hypotheses_that_train_it(tmp_path):
-    scores = tables_report.scores(read_book_rows(), str(tmp_path))  # no runs: nothing scored
+    scores = protocol_experiment.scores(read_book_rows(), str(tmp_path))  # no runs: nothing scored
     assert "epochs-x8" in scores["mlp"] and "epochs-x8" not in scores["cnn"]
     assert set(scores["rnn"]) == {"listing", "keras2-batch32", "batch64", "epochs-x4"}
     assert set(scores["mlp"].values()) == {None}
@@ -119,7 +120,7 @@ def test_experiment_scores_each_table_on_the_hypotheses_that_train_it(tmp_path):
 
 def test_a_later_round_changes_a_choice_only_once_scored_in_full():
     first_round = {"listing": 2.6, "keras2-batch32": 0.9, "batch64": 1.6, "epochs-x4": 0.5}
-    choose = tables_report.choose_protocols
+    choose = protocol_experiment.choose_protocols
     assert choose({"mlp": {**first_round, "epochs-x8": None}}) == {"mlp": "epochs-x4"}
     assert choose({"mlp": {**first_round, "epochs-x8": 0.3}}) == {"mlp": "epochs-x8"}
     assert choose({"mlp": {**first_round, "epochs-x8": 0.7}}) == {"mlp": "epochs-x4"}
@@ -143,16 +144,11 @@ def summary(test, train=99.0, seeds=(1, 2, 3), book_test=98.0):
             "train_spread": 0.1, "records": [], "paths": []}
 
 
-def test_report_shows_the_protocol_the_command_ran_beside_the_listing_and_the_choice(
-        tmp_path, monkeypatch):
-    monkeypatch.setattr(tables_report, "CHOSEN", "experiment-choice")
-    rows = read_book_rows()
-    assert tables_report.reported_protocols(rows, str(tmp_path), False) == [
-        LISTING, "experiment-choice"]
-    assert tables_report.reported_protocols(rows, str(tmp_path), False, also="batch64") == [
+def test_report_shows_the_protocol_the_command_ran_beside_the_listing_and_the_choice():
+    assert tables_report.reported_protocols() == [LISTING, "experiment-choice"]
+    assert tables_report.reported_protocols(also="batch64") == [
         LISTING, "experiment-choice", "batch64"]
-    assert tables_report.reported_protocols(rows, str(tmp_path), True, also=LISTING) == [
-        LISTING, "experiment-choice"]
+    assert tables_report.reported_protocols(also=LISTING) == [LISTING, "experiment-choice"]
 
 
 def test_summary_line_counts_only_rows_with_all_three_seeds():
@@ -167,32 +163,32 @@ def test_summary_line_counts_only_rows_with_all_three_seeds():
 
 def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
     missed = summary(96.0, train=96.5)
-    text = tables_report.finding(missed["row"], {"listing": missed}, [missed["row"]])
+    text = tables_report.finding(missed["row"], {"listing": missed})
     assert text.startswith("Row 1 (SGD): `listing` Δ -2.00: train 96.50% against the book's "
                            "99.00%: trained less far than the book's run; no seed reaches the "
                            "band (95.90-96.10%).")
-    assert tables_report.finding(missed["row"], {"listing": summary(97.6)}, []) is None
-    short = tables_report.finding(missed["row"], {"listing": summary(96.0, train=98.4)}, [])
+    assert tables_report.finding(missed["row"], {"listing": summary(97.6)}) is None
+    short = tables_report.finding(missed["row"], {"listing": summary(96.0, train=98.4)})
     assert "train 98.40% against the book's 99.00%: trained less far" in short
-    close = tables_report.finding(missed["row"], {"listing": summary(96.0, train=98.7)}, [])
+    close = tables_report.finding(missed["row"], {"listing": summary(96.0, train=98.7)})
     assert "train 98.70% is within 0.5 points of the book's 99.00%, so the gap is not" in close
-    edge = tables_report.finding(missed["row"], {"listing": summary(97.45)}, [])
+    edge = tables_report.finding(missed["row"], {"listing": summary(97.45)})
     assert "Δ -0.55" in edge and "; 1 of 3 seeds within the band (97.35-97.55%): a borderline " \
         "miss." in edge
 
 
 def test_finding_for_a_row_that_one_protocol_misses_names_the_protocol_that_does_not():
     missed, within = summary(96.0, train=96.5), summary(97.8, train=99.2)
-    text = tables_report.finding(missed["row"], {"listing": missed, "epochs-x8": within}, [])
+    text = tables_report.finding(missed["row"], {"listing": missed, "epochs-x8": within})
     assert text == ("Row 1 (SGD): `listing` Δ -2.00: train 96.50% against the book's 99.00%: "
                     "trained less far than the book's run; no seed reaches the band "
                     "(95.90-96.10%). Within the band under `epochs-x8`: Δ -0.20, train 99.20%.")
     # a protocol without its three seeds says nothing either way
     partial = summary(97.8, seeds=(1, 2))
     assert "epochs-x8" not in tables_report.finding(
-        missed["row"], {"listing": missed, "epochs-x8": partial}, [])
-    assert tables_report.finding(missed["row"], {"listing": within, "epochs-x8": partial},
-                                 []) is None
+        missed["row"], {"listing": missed, "epochs-x8": partial})
+    assert tables_report.finding(missed["row"], {"listing": within, "epochs-x8": partial}) \
+        is None
 
 
 def test_finding_points_to_the_experiment_rows_whose_evidence_the_table_shows_once(tmp_path):
@@ -200,13 +196,14 @@ def test_finding_points_to_the_experiment_rows_whose_evidence_the_table_shows_on
     by_id = {row["id"]: row for row in rows}
     missed = summary(96.0, train=96.5)
     for row_id, which in [("mlp-07", "rows 4, 6"), ("mlp-06", "rows 4, 6"), ("mlp-15", "row 16")]:
-        text = tables_report.finding(by_id[row_id], {"listing": missed}, rows)
+        label, _ = protocol_experiment.evidence(by_id[row_id], rows, str(tmp_path))
+        text = tables_report.finding(by_id[row_id], {"listing": missed}, label)
         assert text.endswith(f"Evidence: the protocol experiment on {which} (below).")
-    sgd_rows = tables_report.tested_rows(by_id["mlp-03"], rows)
-    assert sgd_rows == tables_report.tested_rows(by_id["mlp-08"], rows) == [
+    sgd_rows = protocol_experiment.tested_rows(by_id["mlp-03"], rows)
+    assert sgd_rows == protocol_experiment.tested_rows(by_id["mlp-08"], rows) == [
         by_id["mlp-04"], by_id["mlp-06"]]
-    assert tables_report.tested_rows(by_id["mlp-17"], rows) == []  # no RMSprop row was tested
-    assert tables_report.experiment_evidence(sgd_rows, str(tmp_path)) == (
+    assert protocol_experiment.tested_rows(by_id["mlp-17"], rows) == []  # no RMSprop row was tested
+    assert protocol_experiment.experiment_evidence(sgd_rows, str(tmp_path)) == (
         "Evidence, [the protocol experiment](investigations/protocols/README.md) on rows 4, 6 "
         "(SGD), Δ test by hypothesis: not all seeds yet.")
 

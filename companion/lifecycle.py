@@ -1,0 +1,150 @@
+"""How a script ends: every way is one line and an exit status, never a traceback.
+
+Bad input (errors.UserError) exits 2, as a bad flag does; Ctrl-C 130 and `kill` 143, with
+nothing half-written kept; a full disk or an unwritable file 1; memory running out 1. A reader
+that goes away (`python mlp_mnist.py | head -1`) does not stop the run. Ctrl-C and `kill` during
+fit(), evaluate() or predict() wait for the end of the step (callbacks.ProgressBar marks them).
+"""
+import contextlib
+import errno
+import os
+import signal
+import sys
+
+from companion.errors import UserError
+
+
+class BrokenPipeSafeStdout:
+    """sys.stdout that goes on when its reader has gone (`python mlp_mnist.py | head -1`):
+    the rest of the output is dropped, and the run still finishes and writes its results."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _reader_gone(self):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # also quiets the interpreter's final flush
+        os.close(devnull)
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_gone()
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class Stopped(KeyboardInterrupt):
+    """`kill` (SIGTERM): the run stops as Ctrl-C stops it, removing what it had begun to write."""
+
+
+class _StopRequest:
+    """Ctrl-C and `kill` while the backend trains or evaluates wait for the end of the step.
+
+    Python raises a signal's exception at whatever line is running, and inside the backend's
+    tracing or conversion code it can be turned into another error (a TypeError "Failed to
+    convert elements") or leave the backend's threads to abort the process (SIGABRT). So from
+    the start to the end of fit(), evaluate() and predict() (callbacks.ProgressBar or
+    backend_call() marks them) the request is kept and raised at the next step's end or when
+    the call returns; elsewhere it is raised at once.
+    """
+    backend_calls = 0
+    pending = None
+
+    @classmethod
+    def receive(cls, signum, frame):
+        stop = Stopped if signum == signal.SIGTERM else KeyboardInterrupt
+        if cls.backend_calls:
+            cls.pending = cls.pending or stop
+        else:
+            raise stop()
+
+    @classmethod
+    def raise_pending(cls):
+        stop, cls.pending = cls.pending, None
+        if stop is not None:
+            cls.backend_calls = 0  # the exception leaves every fit() and evaluate() at once
+            raise stop()
+
+
+def backend_call_begins():
+    _StopRequest.backend_calls += 1
+
+
+def step_ends():
+    """Where a Ctrl-C or `kill` received during the step stops the run."""
+    _StopRequest.raise_pending()
+
+
+def backend_call_ends():
+    _StopRequest.backend_calls = max(0, _StopRequest.backend_calls - 1)
+    _StopRequest.raise_pending()
+
+
+@contextlib.contextmanager
+def backend_call():
+    """A backend call that no ProgressBar watches (predict with verbose=0): a Ctrl-C or `kill`
+    received during it stops the run when it returns."""
+    backend_call_begins()
+    try:
+        yield
+    finally:
+        backend_call_ends()
+
+
+def out_of_memory(error):
+    """Whether `error` is the backend's or NumPy's way of saying the memory ran out."""
+    names = {type(error).__name__} | {cls.__name__ for cls in type(error).__mro__}
+    return bool(names & {"MemoryError", "ResourceExhaustedError", "OutOfMemoryError"}) or \
+        "RESOURCE_EXHAUSTED" in str(error)[:2000]
+
+
+def run_main(main, argv=None):
+    """Run a script's main() so that every way it can end is one line, not a traceback:
+    bad input (UserError, exit 2, as a bad flag), Ctrl-C or `kill` (130, 143; nothing
+    half-written is kept), a full disk or an unwritable file (1), and memory running out (1).
+    """
+    prog = os.path.basename(sys.argv[0])
+    launched_with = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    _StopRequest.backend_calls, _StopRequest.pending = 0, None  # none left by an earlier error
+    signal.signal(signal.SIGTERM, _StopRequest.receive)
+    if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored
+        signal.signal(signal.SIGINT, _StopRequest.receive)
+    if not isinstance(sys.stdout, BrokenPipeSafeStdout):
+        sys.stdout = BrokenPipeSafeStdout(sys.stdout)
+    try:
+        main(argv)
+    except UserError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except Stopped:
+        print(f"\n{prog}: stopped by kill (SIGTERM); this run wrote no results", file=sys.stderr)
+        sys.exit(143)
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted; this run wrote no results", file=sys.stderr)
+        sys.exit(130)
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise
+        print(f"{prog}: error: cannot write {error.filename or 'the results'} "
+              f"({error.strerror}); nothing of this run was kept", file=sys.stderr)
+        sys.exit(1)
+    except Exception as error:
+        if not out_of_memory(error):
+            raise
+        print(f"{prog}: error: out of memory ({type(error).__name__}); try a smaller model "
+              f"(--hidden-units, --filters, --units) or --batch-size", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        for stop, handler in launched_with.items():
+            signal.signal(stop, handler)
+        _StopRequest.backend_calls, _StopRequest.pending = 0, None

@@ -1,0 +1,223 @@
+"""The protocol experiment (results/investigations/protocols/): which setting the book left open
+(batch size, epochs) made its tables? Each hypothesis trains the same rows and seeds; a rule,
+written down before the runs, scores them against the book's train and test accuracies and
+chooses one per table. Its write-up, README.md and protocols.png, is generated here from the
+records; TABLES.md cites it for the rows that miss.
+"""
+import os
+import statistics
+
+from companion.book_tables import (
+    LISTING,
+    PROTOCOLS,
+    SCRIPTS,
+    SEEDS,
+    TITLES,
+    protocol_tables,
+    runs_folder,
+)
+from companion.files import write_atomically
+from companion.tables_report import accuracy_cell, complete, machines, plt, save, summarize
+
+FOLDER = os.path.join("investigations", "protocols")
+# the hypotheses: every protocol but a per-table choice among them
+HYPOTHESES = tuple(name for name, protocol in PROTOCOLS.items() if "tables" not in protocol)
+# The experiment's fixed rows: per table an SGD row that misses under the listing and one that
+# matches (Adam), plus the MLP's most regularised SGD row (dropout).
+EXPERIMENT_ROWS = ("mlp-04", "mlp-06", "mlp-16", "cnn-01", "cnn-03", "rnn-01", "rnn-03")
+MARGIN = 0.1  # points by which a hypothesis must beat the listing
+# The rule as first written, before any hypothesis ran (commit 4cba6d3)
+RULE = (
+    "Each table is decided on its own experiment rows, from 3-seed means. A hypothesis scores "
+    "the mean over those rows of (|Δ test| + |Δ train|) / 2, in points: the book prints both "
+    "accuracies, and the train accuracy (the last epoch's, dropout active) witnesses how long "
+    "and how noisily the book's runs trained, so a protocol cannot match the test column by "
+    "luck alone. The lowest score wins; the listing stays unless a hypothesis beats it by more "
+    f"than {MARGIN} points. A hypothesis is scored only where each of the table's experiment rows "
+    "has all three seeds under it.")
+# Each change to the rule after runs had been seen: (commit, what had been seen, the words added).
+AMENDMENTS = (
+    ("effda82", "2026-11-27, after the experiment's first runs had been recorded",
+     "A table is decided once every hypothesis is scored."),
+    ("b337ea9", "2026-11-27, with round 2, after epochs-x4 had run on most of the MLP's other "
+     "rows and left its SGD rows with dropout short of the book; before any epochs-x8 run",
+     "A later round adds hypotheses for the tables it names, written down before its runs. They "
+     "are scored by the same rule, on the same rows and seeds, and compete with every earlier "
+     "hypothesis; a table's choice changes only once every hypothesis of the round is scored "
+     "there."),
+)
+
+
+def protocol_round(protocol):
+    """1 for the experiment's first hypotheses; a later round's hypotheses say which."""
+    return PROTOCOLS[protocol].get("round", 1)
+
+
+def evidence(row, rows, results_dir):
+    """What TABLES.md cites for a row that misses: (label, line), or None when the experiment
+    tested no row like it."""
+    tested = tested_rows(row, rows)
+    if not tested:
+        return None
+    return rows_label(tested), experiment_evidence(tested, results_dir)
+
+
+def tested_rows(row, rows):
+    """The experiment's rows that speak for a row: its table's rows trained with its optimizer
+    (the row itself among them, if tested); [] when the experiment tested none."""
+    return [r for r in rows if r["id"] in EXPERIMENT_ROWS and r["table"] == row["table"]
+            and r["optimizer"] == row["optimizer"]]
+
+
+def rows_label(rows):
+    return f"row{'s' if len(rows) > 1 else ''} {', '.join(str(r['row']) for r in rows)}"
+
+
+def experiment_evidence(tested, results_dir):
+    """What the protocol experiment showed on `tested` rows: Δ test under each hypothesis."""
+    shown = []
+    for p in HYPOTHESES:
+        deltas = [s["test"] - s["row"]["test"]
+                  for s in (summarize(r, runs_folder(results_dir, p)) for r in tested)
+                  if complete(s)]
+        if len(deltas) == len(tested):
+            shown.append(f"`{p}` " + ", ".join(f"{d:+.2f}" for d in deltas))
+    link = os.path.join(FOLDER, "README.md")
+    return (f"Evidence, [the protocol experiment]({link}) on {rows_label(tested)} "
+            f"({tested[0]['optimizer']}), Δ test by hypothesis: "
+            + ("; ".join(shown) if shown else "not all seeds yet") + ".")
+
+
+def experiment_rows(rows):
+    return [row for row in rows if row["id"] in EXPERIMENT_ROWS]
+
+
+def scores(rows, results_dir):
+    """{table: {protocol: score or None}} by RULE, from the experiment rows' records."""
+    result = {}
+    for table in SCRIPTS:
+        table_rows = [row for row in experiment_rows(rows) if row["table"] == table]
+        result[table] = {}
+        for p in (p for p in HYPOTHESES if table in protocol_tables(p)):
+            summaries = [summarize(row, runs_folder(results_dir, p)) for row in table_rows]
+            if not summaries or not all(complete(s) for s in summaries):
+                result[table][p] = None
+                continue
+            result[table][p] = statistics.mean(
+                (abs(s["test"] - s["row"]["test"]) + abs(s["train"] - s["row"]["train"])) / 2
+                for s in summaries)
+    return result
+
+
+def choose_protocols(table_scores):
+    """{table: protocol chosen by RULE and RULE_ROUNDS}: None until every first-round
+    hypothesis is scored there; then the choice among the rounds scored in full."""
+    choice = {}
+    for table, by_protocol in table_scores.items():
+        choice[table] = None
+        for last in sorted({protocol_round(p) for p in by_protocol}):
+            scored = {p: score for p, score in by_protocol.items() if protocol_round(p) <= last}
+            if None in scored.values():
+                break
+            best = min((score, p) for p, score in scored.items())
+            choice[table] = best[1] if best[0] < scored[LISTING] - MARGIN else LISTING
+    return choice
+
+
+def write_experiment_report(rows, results_dir):
+    """investigations/protocols/README.md and protocols.png: every hypothesis on the same
+    rows and seeds, the rule, the scores and the choice."""
+    folder = os.path.join(results_dir, FOLDER)
+    chosen_rows = experiment_rows(rows)
+    table_scores = scores(rows, results_dir)
+    choice = choose_protocols(table_scores)
+    summaries = {p: [summarize(row, runs_folder(results_dir, p)) for row in chosen_rows]
+                 for p in HYPOTHESES}
+    lines = [
+        "# Which protocol made the book's tables?", "",
+        "Generated by `python3 reproduce.py --report` from the records of "
+        "`sh results/investigations/protocols/run.sh` (resumable), which trains each hypothesis "
+        f"below on the same rows ({', '.join(EXPERIMENT_ROWS)}) with seeds "
+        f"{','.join(map(str, SEEDS))}. The runs are the tables' own "
+        "(`results/tables[-<protocol>]/`), so a chosen protocol's full run reuses them.", "",
+        "## Hypotheses", ""]
+    lines += [f"- `{p}`" + (f" (round {protocol_round(p)}, written down after round 1's runs)"
+                            if protocol_round(p) > 1 else "")
+              + f": {PROTOCOLS[p]['about']}." for p in HYPOTHESES]
+    lines += [
+        "- Not run, because the two versions agree: Keras 2's and Keras 3's optimizer defaults "
+        "(see the note below the results).", "",
+        "## The rule, stated before the runs", "", RULE, "",
+        "## Amendments to the rule, each made after some runs had been seen", ""]
+    lines += [f"- Commit {commit} ({when}): {words}" for commit, when, words in AMENDMENTS]
+    lines += ["", *results_table(chosen_rows, summaries), *scores_table(table_scores, choice)]
+    if any(s["seeds"] for p in HYPOTHESES for s in summaries[p]):
+        plot_experiment(chosen_rows, summaries, os.path.join(folder, "protocols.png"))
+        lines += ["![Each hypothesis on the experiment's rows](protocols.png)", ""]
+    note = os.path.join(folder, "NOTES.md")
+    if os.path.exists(note):
+        with open(note) as f:
+            lines += [f.read().strip(), ""]
+    write_atomically(os.path.join(folder, "README.md"), "\n".join(lines))
+    return choice
+
+
+def results_table(chosen_rows, summaries):
+    """Each experiment row under each hypothesis, and where the runs trained."""
+    lines = ["## Results", "",
+             "Mean over the seeds (± standard deviation); Δ against the book's value, in points; "
+             "— where a hypothesis does not train the row's table.", ""]
+    header = ["Row", "Optimizer", "Book train", "Book test"]
+    for p in HYPOTHESES:
+        header += [f"{p}: train (Δ)", "test (Δ)"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for i, row in enumerate(chosen_rows):
+        cells = [row["id"], row["optimizer"], f"{row['train']:.2f}", f"{row['test']:.2f}"]
+        for p in HYPOTHESES:
+            s = summaries[p][i]
+            if row["table"] not in protocol_tables(p):
+                cells += ["—", "—"]
+                continue
+            for key in ("train", "test"):
+                cells.append(accuracy_cell(s, key) + (f" ({s[key] - row[key]:+.2f})"
+                                                      if s["seeds"] else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Where each hypothesis's runs trained (Keras backend in brackets):", ""]
+    lines += [f"- `{p}`: " + (machines([r for s in summaries[p] for r in s["records"]])
+                              or "no runs yet") for p in HYPOTHESES]
+    return lines + [""]
+
+
+def scores_table(table_scores, choice):
+    lines = ["## Scores (lower is closer to the book) and the choice", "",
+             "| Table | " + " | ".join(HYPOTHESES) + " | chosen |",
+             "|---|" + "---|" * (len(HYPOTHESES) + 1)]
+    for table, by_protocol in table_scores.items():
+        cells = ["—" if p not in by_protocol else "incomplete" if by_protocol[p] is None
+                 else f"{by_protocol[p]:.2f}" for p in HYPOTHESES]
+        lines.append(f"| {TITLES[table]} | " + " | ".join(cells) +
+                     f" | {choice[table] or 'not yet'} |")
+    return lines + [""]
+
+
+def plot_experiment(rows, summaries, path):
+    figure, axes = plt.subplots(1, len(rows), figsize=(2.3 * len(rows), 3.6), squeeze=False)
+    for i, (row, ax) in enumerate(zip(rows, axes[0])):
+        names = [p for p in HYPOTHESES if row["table"] in protocol_tables(p)]
+        for key, color, offset in (("train", "tab:gray", -0.12), ("test", "tab:blue", 0.12)):
+            xs, ys, errors = [], [], []
+            for x, p in enumerate(names):
+                s = summaries[p][i]
+                if s["seeds"]:
+                    xs.append(x + offset)
+                    ys.append(s[key])
+                    errors.append(s[key + "_spread"] or 0)
+            ax.errorbar(xs, ys, yerr=errors, fmt="o", color=color, capsize=2, label=key)
+            ax.axhline(row[key], color=color, linestyle="--", linewidth=1)
+        ax.set_xticks(range(len(names)), names, rotation=60, fontsize=7)
+        ax.set_title(f"{row['id']} ({row['optimizer']})", fontsize=9)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy, % (dashed: book)")
+    axes[0][0].legend(fontsize=7)
+    save(figure, path)

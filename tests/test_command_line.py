@@ -1,0 +1,53 @@
+"""Every script answers --help and a wrong flag before Keras, TensorFlow or JAX is imported."""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+SCRIPTS = ["mlp_mnist.py", "cnn_mnist.py", "rnn_mnist.py", "mnist_samples.py",
+           "lstm_gru_text.py", "predict_digit.py", "concept_figures.py", "reproduce.py"]
+# run the script as `python SCRIPT ARGS` would, then list the heavy modules it had imported
+PROBE = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+    status = 0
+except SystemExit as stop:
+    status = stop.code
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"keras", "tensorflow", "jax"})
+print(status, ",".join(heavy) or "-", file=sys.__stdout__)
+"""
+
+
+def probe(script, *args, backend="tensorflow"):
+    completed = subprocess.run([sys.executable, "-c", PROBE, script, *args], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120,
+                               env={"KERAS_BACKEND": backend, "PATH": "/usr/bin:/bin"})
+    status, heavy = completed.stdout.split()[-2:]
+    return int(status), heavy, completed.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_imports_no_framework(script):
+    status, heavy, _ = probe(script, "--help")
+    assert (status, heavy) == (0, "-")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_a_wrong_flag_is_one_line_before_any_framework(script, backend):
+    status, heavy, stderr = probe(script, "--seed", "-1", backend=backend)
+    assert (status, heavy) == (2, "-")
+    [line] = stderr.splitlines()  # reproduce.py's --seeds takes --seed as its prefix
+    assert line.startswith(f"{script}: error: argument --seed") and "4294967295" in line
+
+
+def test_other_bad_values_are_refused_before_any_framework():
+    for script, *args in [("mnist_samples.py", "--results-dir", "README.md"),
+                          ("cnn_mnist.py", "--kernel-size", "9"),
+                          ("predict_digit.py",)]:
+        status, heavy, stderr = probe(script, *args)
+        assert (status, heavy) == (2, "-") and len(stderr.splitlines()) == 1, stderr
