@@ -8,8 +8,8 @@ One line per image gives the most likely digit and the next two:
 
     photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)
 
-    python predict_digit.py my-seven.png photo.jpg        # the committed CNN
-    python predict_digit.py --script mlp my-seven.png     # the committed MLP
+    python predict_digit.py my-seven.png photo.jpg        # the newest CNN run with defaults
+    python predict_digit.py --script mlp my-seven.png     # the same for the MLP
     python predict_digit.py --model results/cnn_mnist/<run>/model.keras my-seven.png
     python predict_digit.py --evaluate --script cnn       # the model's MNIST test accuracy
 
@@ -46,7 +46,8 @@ def nothing_to_do(args):
 if __name__ == "__main__":  # the flags are checked before Keras is imported
     cli.parse(build_parser(), check=nothing_to_do)
 
-from companion import backend, digits, errors, lifecycle, mnist, records  # isort: skip
+from companion import (  # isort: skip
+    backend, digits, errors, lifecycle, mnist, records, results_index)
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -74,7 +75,7 @@ def default_model(script, results_dir=COMMITTED):
                 record = json.load(f)
         except (OSError, ValueError):
             continue
-        if os.path.exists(path) and records.listing_defaults(record):
+        if os.path.exists(path) and results_index.run_with_defaults(record):
             return path
     raise errors.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
                         f"{os.path.join(results_dir, stem)}; train one (python {stem}.py) or "

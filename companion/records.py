@@ -214,14 +214,6 @@ def save_classifier_results(run, *, model, epoch_log, x_test, y_test, test_loss,
     )
 
 
-def listing_defaults(record):
-    """Whether a record is a full run of its script with the listing's own settings: no flags
-    but --seed and --results-dir, no --dry-run, finished."""
-    flags = {part.split("=")[0] for part in record.get("command", "").split()[2:]
-             if part.startswith("--")}
-    return flags <= {"--seed", "--results-dir"} and record.get("status", "finished") == "finished"
-
-
 def training_fields(model, epoch_log, test_loss, test_accuracy):
     """The record's fields that every trained model has: status, size, history, scores, time."""
     seconds = [entry["seconds"] for entry in epoch_log.epochs]

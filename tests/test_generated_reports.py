@@ -74,6 +74,16 @@ def test_xla_investigation_table_matches_its_records():
     assert page == committed(summary.README), f"run: python3 {path}"
 
 
+def test_mlp_speed_defaults_table_matches_its_records():
+    path = os.path.join(RESULTS, "investigations", "mlp-speed-defaults", "summary.py")
+    spec = importlib.util.spec_from_file_location("mlp_speed_summary", path)
+    summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summary)
+    page = summary.page()
+    assert "| before: auto, 1 | 98.16% | 98.23% | 98.27% | 98.22 ± 0.06 |" in page
+    assert page == committed(summary.README), f"run: python3 {path}"
+
+
 def test_chosen_protocol_is_the_one_the_rule_picks_from_the_records():
     choice = protocol_experiment.choose_protocols(
         protocol_experiment.scores(book_tables.read_book_rows(), RESULTS))

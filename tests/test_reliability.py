@@ -14,7 +14,7 @@ import pytest
 
 import cnn_mnist
 import concept_figures
-from companion import cli, lifecycle, records
+from companion import cli, lifecycle, records, results_index
 from conftest import ROOT, run_script, start_script
 
 
@@ -195,4 +195,4 @@ def test_comparison_uses_only_runs_of_the_listings_defaults(tmp_path):
     text, numbers = concept_figures.comparison_markdown(str(tmp_path))
     assert numbers["mlp_mnist"]["test_accuracy"] == 0.98
     assert "mlp_mnist/20260101-000000/record.json" in text and "34.53" not in text
-    assert records.listing_defaults({"command": "python mlp_mnist.py --dry-run"}) is False
+    assert results_index.run_with_defaults({"command": "python mlp_mnist.py --dry-run"}) is False
