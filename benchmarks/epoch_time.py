@@ -364,29 +364,8 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
         + (" (d) JAX, Keras' loop, s | (d)/(c) |" if has_loop else ""),
         "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_jax else "")
         + ("---|---|" if has_loop else "")]
-    for name in MODELS:
-        if (name, "book") not in by_key:
-            continue
-        book, default = by_key[(name, "book")], by_key[(name, "default")]
-        flops = default["flops_per_sample"] * samples
-        line = (f"| {name} | {flops / 1e9:,.1f} G | {default['bound_seconds']:.3g} | "
-                f"{default['kernel_bound_seconds']:.3g} | "
-                f"{book['median_seconds']:.2f} | {default['median_seconds']:.2f} | "
-                f"{settings_text(default['speed_settings'])} | "
-                f"{samples / default['median_seconds']:,.0f} | "
-                f"{book['peak_memory_mb']:.0f} / {default['peak_memory_mb']:.0f} | "
-                f"{book['median_seconds'] / default['median_seconds']:.2f} | "
-                f"{default['median_seconds'] / default['bound_seconds']:.2f} | "
-                f"{default['median_seconds'] / default['kernel_bound_seconds']:.2f} |")
-        if (name, "jax") in by_key:
-            jax_row = by_key[(name, "jax")]
-            line += (f" {jax_row['median_seconds']:.2f} | "
-                     f"{book['median_seconds'] / jax_row['median_seconds']:.2f} |")
-            if (name, "jax-loop") in by_key:
-                loop = by_key[(name, "jax-loop")]
-                line += (f" {loop['median_seconds']:.2f} | "
-                         f"{loop['median_seconds'] / jax_row['median_seconds']:.2f} |")
-        lines.append(line)
+    lines += [listing_line(name, by_key, samples) for name in MODELS
+              if (name, "book") in by_key]
     lines += ["", "Kernel rates at the listing's shapes (forward kernels, batch 128, through "
               f"the {first['backend']} backend, 50 calls in one compiled loop):", "",
               "| listing | layer | kernel | shapes | GFLOP/s |", "|---|---|---|---|---|"]
@@ -400,6 +379,30 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
     lines += ["", "Raw measurements:", "", "```json",
               json.dumps(rows, indent=1), "```", ""]
     write_atomically(path, "\n".join(lines))
+
+
+def listing_line(name, by_key, samples):
+    """One listing's row of the report's first table."""
+    book, default = by_key[(name, "book")], by_key[(name, "default")]
+    flops = default["flops_per_sample"] * samples
+    line = (f"| {name} | {flops / 1e9:,.1f} G | {default['bound_seconds']:.3g} | "
+            f"{default['kernel_bound_seconds']:.3g} | "
+            f"{book['median_seconds']:.2f} | {default['median_seconds']:.2f} | "
+            f"{settings_text(default['speed_settings'])} | "
+            f"{samples / default['median_seconds']:,.0f} | "
+            f"{book['peak_memory_mb']:.0f} / {default['peak_memory_mb']:.0f} | "
+            f"{book['median_seconds'] / default['median_seconds']:.2f} | "
+            f"{default['median_seconds'] / default['bound_seconds']:.2f} | "
+            f"{default['median_seconds'] / default['kernel_bound_seconds']:.2f} |")
+    if (name, "jax") in by_key:
+        jax_row = by_key[(name, "jax")]
+        line += (f" {jax_row['median_seconds']:.2f} | "
+                 f"{book['median_seconds'] / jax_row['median_seconds']:.2f} |")
+        if (name, "jax-loop") in by_key:
+            loop = by_key[(name, "jax-loop")]
+            line += (f" {loop['median_seconds']:.2f} | "
+                     f"{loop['median_seconds'] / jax_row['median_seconds']:.2f} |")
+    return line
 
 
 def settings_text(settings):
