@@ -79,7 +79,7 @@ def accuracy_cell(summary, key):
     text = f"{summary[key]:.2f}"
     if summary[key + "_spread"] is not None:
         text += f" ± {summary[key + '_spread']:.2f}"
-    if not complete(summary):
+    if set(summary["seeds"]) != set(SEEDS):  # fewer seeds than the rule's, or more
         text += f" (seed{'s' if len(summary['seeds']) > 1 else ''} "
         text += ",".join(map(str, summary["seeds"])) + ")"
     return text
