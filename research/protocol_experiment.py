@@ -1,8 +1,9 @@
 """The protocol experiment (results/investigations/protocols/): which setting the book left open
 (batch size, epochs) made its tables? Each hypothesis trains the same rows and seeds; a rule,
 written down before the runs, scores them against the book's train and test accuracies and
-chooses one per table. Its write-up, README.md and protocols.png, is generated here from the
-records; TABLES.md cites it for the rows that miss.
+chooses one per table. The rule is on 3-seed means, so a row's later seeds (4, 5: added where
+TABLES.md's interval crosses the band) do not enter it. Its write-up, README.md and
+protocols.png, is generated here from the records; TABLES.md cites it for the rows that miss.
 """
 import os
 import statistics
@@ -78,7 +79,7 @@ def experiment_evidence(tested, results_dir):
     shown = []
     for p in HYPOTHESES:
         deltas = [s["test"] - s["row"]["test"]
-                  for s in (summarize(r, runs_folder(results_dir, p)) for r in tested)
+                  for s in (summarize(r, runs_folder(results_dir, p), SEEDS) for r in tested)
                   if complete(s)]
         if len(deltas) == len(tested):
             shown.append(f"`{p}` " + ", ".join(f"{d:+.2f}" for d in deltas))
@@ -99,7 +100,7 @@ def scores(rows, results_dir):
         table_rows = [row for row in experiment_rows(rows) if row["table"] == table]
         result[table] = {}
         for p in (p for p in HYPOTHESES if table in protocol_tables(p)):
-            summaries = [summarize(row, runs_folder(results_dir, p)) for row in table_rows]
+            summaries = [summarize(row, runs_folder(results_dir, p), SEEDS) for row in table_rows]
             if not summaries or not all(complete(s) for s in summaries):
                 result[table][p] = None
                 continue
@@ -131,7 +132,7 @@ def write_experiment_report(rows, results_dir):
     chosen_rows = experiment_rows(rows)
     table_scores = scores(rows, results_dir)
     choice = choose_protocols(table_scores)
-    summaries = {p: [summarize(row, runs_folder(results_dir, p)) for row in chosen_rows]
+    summaries = {p: [summarize(row, runs_folder(results_dir, p), SEEDS) for row in chosen_rows]
                  for p in HYPOTHESES}
     lines = [
         "# Which protocol made the book's tables?", "",

@@ -153,12 +153,27 @@ def test_report_shows_the_protocol_the_command_ran_beside_the_listing_and_the_ch
 
 def test_summary_line_counts_only_rows_with_all_three_seeds():
     summaries = [summary(97.6), summary(97.4), summary(98.0, seeds=(1,)), summary(98.4)]
-    assert tables_report.within_line(summaries, "keras2-batch32") == (
+    assert tables_report.within_lines(summaries, "keras2-batch32")[0] == (
         "2 of 4 rows within 0.5 points (3-seed means), protocol keras2-batch32; "
         "1 row does not have seeds 1,2,3 yet")
     summaries.append(summary(98.1, seeds=(2,)))
-    assert tables_report.within_line(summaries, "keras2-batch32").endswith(
+    assert tables_report.within_lines(summaries, "keras2-batch32")[0].endswith(
         "; 2 rows do not have seeds 1,2,3 yet")
+
+
+def test_second_summary_line_asks_the_train_column_too():
+    summaries = [summary(97.6, train=99.4), summary(97.7, train=99.2), summary(98.0, train=98.4)]
+    assert tables_report.within_lines(summaries, "listing")[1] == (
+        "2 of 3 rows with train and test within 0.5 points, protocol listing")
+
+
+def test_interval_of_the_mean_uses_t_with_n_minus_1_degrees_of_freedom():
+    s = summary(97.6)  # tests 97.5, 97.6, 97.7: sd 0.1, so 4.303 * 0.1 / sqrt(3) either side
+    low, high = tables_report.interval(s)
+    assert round(low, 3) == round(-0.4 - 0.24844, 3) and round(high, 3) == round(-0.4 + 0.24844, 3)
+    assert tables_report.delta_cell(s) == "-0.40 [-0.65, -0.15] ✓"
+    assert tables_report.fragile_rows([s, summary(98.0)]) == ["mlp-01"]  # -0.65 crosses -0.5
+    assert tables_report.interval(summary(97.6, seeds=(1,))) is None
 
 
 def test_finding_is_generated_for_a_row_that_misses_and_names_the_evidence():
@@ -441,3 +456,20 @@ def test_file_being_written_is_one_that_gitignore_names(tmp_path):
         name = os.path.basename(f.name)
     assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), \
         f"{name} would be committed if a commit ran during the write"
+
+
+def test_the_experiment_scores_seeds_1_to_3_even_where_a_row_has_more(tmp_path):
+    rows = read_book_rows()
+    row = next(r for r in rows if r["id"] == "rnn-03")
+    folder = tables_report.table_runs_folder(str(tmp_path), LISTING, "rnn")
+    for seed, test in [(1, 0.974), (2, 0.974), (3, 0.974), (4, 0.90), (5, 0.90)]:
+        run = os.path.join(folder, f"rnn-03-seed{seed}", "rnn_mnist", "20260101-000000")
+        os.makedirs(run)
+        with open(os.path.join(run, "record.json"), "w") as f:
+            json.dump({"test_accuracy": test, "train_accuracy": 0.9679,
+                       "started": "2026-01-01T00:00:00", "finished": "2026-01-01T00:01:00"}, f)
+    assert tables_report.summarize(row, folder)["seeds"] == [1, 2, 3, 4, 5]
+    rnn03 = tables_report.summarize(row, folder, (1, 2, 3))
+    assert rnn03["seeds"] == [1, 2, 3] and round(rnn03["test"], 6) == 97.4
+    evidence = protocol_experiment.experiment_evidence([row], str(tmp_path))
+    assert evidence.endswith("`listing` -0.00.")  # 97.4 over seeds 1-3 (the book: 97.40)
