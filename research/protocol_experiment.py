@@ -93,11 +93,13 @@ def experiment_rows(rows):
     return [row for row in rows if row["id"] in EXPERIMENT_ROWS]
 
 
-def scores(rows, results_dir):
-    """{table: {protocol: score or None}} by RULE, from the experiment rows' records."""
+def scores(rows, results_dir, left_out=()):
+    """{table: {protocol: score or None}} by RULE, from the experiment rows' records (without
+    the rows whose ids are in `left_out`)."""
     result = {}
     for table in SCRIPTS:
-        table_rows = [row for row in experiment_rows(rows) if row["table"] == table]
+        table_rows = [row for row in experiment_rows(rows)
+                      if row["table"] == table and row["id"] not in left_out]
         result[table] = {}
         for p in (p for p in HYPOTHESES if table in protocol_tables(p)):
             summaries = [summarize(row, runs_folder(results_dir, p), SEEDS) for row in table_rows]
@@ -108,6 +110,12 @@ def scores(rows, results_dir):
                 (abs(s["test"] - s["row"]["test"]) + abs(s["train"] - s["row"]["train"])) / 2
                 for s in summaries)
     return result
+
+
+def leave_one_out(rows, results_dir):
+    """How robust each choice is: [(table, row left out, the rule's choice without it)]."""
+    return [(table, row["id"], choose_protocols(scores(rows, results_dir, {row["id"]}))[table])
+            for table in SCRIPTS for row in experiment_rows(rows) if row["table"] == table]
 
 
 def choose_protocols(table_scores):
@@ -151,7 +159,11 @@ def write_experiment_report(rows, results_dir):
         "## The rule, stated before the runs", "", RULE, "",
         "## Amendments to the rule, each made after some runs had been seen", ""]
     lines += [f"- Commit {commit} ({when}): {words}" for commit, when, words in AMENDMENTS]
-    lines += ["", *results_table(chosen_rows, summaries), *scores_table(table_scores, choice)]
+    lines += ["", *results_table(chosen_rows, summaries), *scores_table(table_scores, choice),
+              "How much each choice rests on one row: the rule's choice with that row left out.",
+              "", "| Table | row left out | chosen without it |", "|---|---|---|"]
+    lines += [f"| {TITLES[table]} | {row_id} | {without or 'not yet'} |"
+              for table, row_id, without in leave_one_out(rows, results_dir)] + [""]
     if any(s["seeds"] for p in HYPOTHESES for s in summaries[p]):
         plot_experiment(chosen_rows, summaries, os.path.join(folder, "protocols.png"))
         lines += ["![Each hypothesis on the experiment's rows](protocols.png)", ""]
