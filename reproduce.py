@@ -69,8 +69,6 @@ def row_numbers(text):
 if __name__ == "__main__":  # the flags are checked before anything heavier is imported
     cli.parse(build_parser())
 
-import ctypes
-import fcntl
 import glob
 import json
 import shutil
@@ -82,7 +80,7 @@ import tempfile
 import time
 from datetime import datetime
 
-from companion import errors, lifecycle, tables_report
+from companion import errors, lifecycle, processes, tables_report
 from companion.book_tables import (
     failure,
     finished_record,
@@ -101,15 +99,16 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 def hold_results_dir(results_dir):
     """Take the results directory for this runner alone: an advisory lock on a file in it,
-    which the kernel releases when the runner dies, however it dies. Each script the runner
-    starts inherits it, so a script left running by a `kill -9` of its runner still holds the
-    directory, and a new runner waits for nothing but refuses, in one line."""
+    which the kernel releases when the runner dies, however it dies. On POSIX each script the
+    runner starts inherits it, so a script left running by a `kill -9` of its runner still
+    holds the directory (Windows: companion/processes.py); a new runner waits for nothing but
+    refuses, in one line."""
     os.makedirs(results_dir, exist_ok=True)
     path = os.path.join(results_dir, ".reproduce.lock")
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        processes.lock_exclusively(descriptor)
+    except processes.LockHeld:
         holder = os.read(descriptor, 32).decode(errors="replace").strip() or "?"
         os.close(descriptor)
         raise errors.UserError(f"another reproduce.py (process {holder}, or a row it started) is "
@@ -138,7 +137,7 @@ class RowRun:
         self.child = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, self.script), *arguments],
             stdout=None if verbose else self.output, stderr=subprocess.STDOUT,
-            preexec_fn=prepare_child, pass_fds=(lock,), env=env)
+            env=env, **processes.child_options(lock))
 
     def finish(self):
         returncode = self.child.wait()
@@ -163,7 +162,7 @@ def stop_child(child):
     runner passes it on. The script ignores a second Ctrl-C while it cleans up.
     """
     if child.poll() is None:
-        child.send_signal(signal.SIGINT)
+        processes.ask_to_stop(child)
     try:
         child.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -328,17 +327,6 @@ def stop_on_sigterm():
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def prepare_child():
-    """In a child about to start: SIGINT's default action, whatever the runner inherited, so
-    that stop_child's SIGINT lets the script clean up instead of waiting to be killed; and on
-    Linux, that same SIGINT when the runner dies without a word (kill -9), so no row runs on
-    as an orphan."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 if __name__ == "__main__":

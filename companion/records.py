@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 import matplotlib.pyplot as plt
 import numpy as np
 
-from companion import lifecycle
+from companion import lifecycle, processes
 from companion.backend import keras
 from companion.callbacks import finite_or_none
 from companion.environment import environment
@@ -142,18 +142,11 @@ def remove_abandoned_staging(parent):
     for entry in os.listdir(parent):
         if entry.startswith(".") and ".partial-" in entry:
             pid = entry.rsplit(".partial-", 1)[1]
-            if pid.isdigit() and not process_exists(int(pid)):
+            if pid.isdigit() and not processes.process_exists(int(pid)):
                 shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
 
 
-def process_exists(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+DIAGRAM_PROBLEMS_TOLD = set()
 
 
 def save_model_diagram(model, path):
@@ -170,7 +163,9 @@ def save_model_diagram(model, path):
         else:
             problem = None if os.path.exists(path) else "plot_model wrote no file"
     if problem:
-        print(f"warning: no model diagram ({problem})")
+        if problem not in DIAGRAM_PROBLEMS_TOLD:  # once a process: lstm_gru_text.py saves three
+            print(f"warning: no model diagram ({problem})")
+            DIAGRAM_PROBLEMS_TOLD.add(problem)
         return False
     return True
 

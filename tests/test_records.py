@@ -179,9 +179,12 @@ def test_model_diagram_with_graphviz(tmp_path, small_model):
 
 def test_model_diagram_without_graphviz_is_a_warning(tmp_path, small_model, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on it
+    monkeypatch.setattr(records, "DIAGRAM_PROBLEMS_TOLD", set())  # as in a new process
     path = tmp_path / "model.png"
     assert records.save_model_diagram(small_model, str(path)) is False
     assert not path.exists()
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"warning: no model diagram (Graphviz's dot program is not on PATH; "
                      f"{records.GRAPHVIZ_HINT})"]
+    assert records.save_model_diagram(small_model, str(path)) is False  # a second model
+    assert capsys.readouterr().out == ""  # the warning is said once a process
