@@ -228,7 +228,7 @@ def parse(parser, argv=None, check=None, results_folder=None):
     if getattr(args, "dry_run", False) and hasattr(args, "epochs"):
         args.epochs = 1
     folder = results_folder or os.path.splitext(os.path.basename(parser.prog))[0]
-    problem = results_dir_problem(args.results_dir, folder)
+    problem = results_dir_problem(args.results_dir, folder) if "results_dir" in args else None
     if problem:
         parser.error(f"argument --results-dir: {problem}")
     problem = check(args) if check else None
