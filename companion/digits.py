@@ -7,7 +7,7 @@ had already: find the paper (transparent, or the tone along the border), make th
 black (MNIST's convention) whatever its colour, and drop the paper's texture and noise.
 """
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from companion.errors import UserError
 
@@ -17,13 +17,26 @@ SIZE = 28
 # training digits; tests/test_digits.py checks it against the data
 CENTRE = (14.0, 14.0)
 NOISE = 0.05  # below this share of the strongest stroke, after the paper's own noise is taken off
+# a picture larger than this is refused before it is decoded: a small file can declare a huge
+# image (a 140 KB PNG of 100 megapixels took 6 GB); phones' photos are 12-50 megapixels
+MAX_PIXELS = 64_000_000
+WORKING_SIDE = 2048  # larger pictures are scaled down to this longer side once decoded
+Image.MAX_IMAGE_PIXELS = None  # read_image's own check, on the header, replaces Pillow's
 
 
 def read_image(path):
-    """The image at `path` as a PIL image; one-line UserError when it cannot be read."""
+    """The image at `path` as a PIL image, upright as a viewer shows it (the EXIF Orientation a
+    phone sets applied) and at most WORKING_SIDE pixels a side; a one-line UserError when it
+    cannot be read or is too large to decode safely."""
     try:
         with Image.open(path) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise UserError(too_large(path, width, height))
+            image.draft(image.mode, (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode smaller
             image.load()
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((WORKING_SIDE, WORKING_SIDE))
             return image
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
@@ -31,6 +44,32 @@ def read_image(path):
         raise UserError(f"{path}: is a directory, not an image") from None
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise UserError(f"{path}: not an image this script can read ({error})") from None
+
+
+def too_large(path, width, height):
+    return (f"{path}: {width} x {height} pixels ({width * height / 1e6:.0f} megapixels) is "
+            f"larger than the {MAX_PIXELS / 1e6:.0f} megapixels this script decodes; scale it "
+            f"down first")
+
+
+def grey_levels(image):
+    """The picture as a float array of grey levels 0-255, whatever its mode: 8-bit modes through
+    Pillow's own conversion; 16- and 32-bit integers and floats scaled from their own range
+    (Pillow's conversion would clip them at 255)."""
+    if image.mode.startswith("I;16"):
+        return np.asarray(image, dtype=np.float64) / 257
+    if image.mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        low, high = values.min(), values.max()
+        if image.mode == "F" and low >= 0 and high <= 1:  # floats as 0-1
+            return values * 255
+        if low >= 0 and high <= 255:
+            return values
+        if low >= 0 and high <= 65535:
+            return values / 257
+        return (values - low) * (255 / (high - low)) if high > low else values * 0
+    return np.asarray(image.convert("L"), dtype=np.float64)
 
 
 def ink(image):
@@ -44,7 +83,7 @@ def ink(image):
         gray = np.asarray(image.convert("RGBA").convert("LA").convert("L"), dtype=np.float64)
         gray = gray * alpha / 255 + 255 * (1 - alpha / 255)
     else:
-        gray = np.asarray(image.convert("L"), dtype=np.float64)
+        gray = grey_levels(image)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     paper = np.median(border)
     # dark ink on light paper is inverted; light ink on dark paper is kept as it is

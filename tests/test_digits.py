@@ -193,3 +193,59 @@ def test_committed_cnn_reads_person_made_digits_and_scores_its_record(data, tmp_
         recorded = json.load(f)["test_accuracy"]
     assert (f"{path}: test accuracy {100 * recorded:.2f}% on 10,000 MNIST test digits"
             in completed.stdout.splitlines())
+
+
+def stroke_picture():
+    """A seven-like dark stroke on white paper, taller than wide (8-bit grey)."""
+    paper = np.full((200, 120), 255, np.uint8)
+    paper[20:40, 10:110] = 0
+    paper[40:190, 80:100] = 0
+    return Image.fromarray(paper)
+
+
+@pytest.mark.parametrize("orientation, stored_turn", [(6, 90), (8, 270), (3, 180)])
+def test_a_phone_photo_is_read_upright(tmp_path, orientation, stored_turn):
+    upright = stroke_picture().convert("RGB")
+    stored = upright.rotate(stored_turn, expand=True)  # the pixels as the phone stores them
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # EXIF Orientation: how a viewer turns them upright
+    path = tmp_path / "photo.jpg"
+    stored.save(path, exif=exif, quality=95)
+    plain = tmp_path / "upright.jpg"
+    upright.save(plain, quality=95)
+    seen = digits.to_mnist(digits.read_image(str(path)))
+    expected = digits.to_mnist(digits.read_image(str(plain)))
+    assert np.abs(seen.astype(int) - expected.astype(int)).max() <= 40  # JPEG noise only
+    stored.save(tmp_path / "stored.jpg", quality=95)  # the same pixels without the tag
+    sideways = digits.to_mnist(digits.read_image(str(tmp_path / "stored.jpg")))
+    assert np.abs(sideways.astype(int) - expected.astype(int)).max() > 200  # not upright
+
+
+def picture_in_mode(mode):
+    grey = stroke_picture()
+    values = np.asarray(grey)
+    return {"1": lambda: grey.convert("1"), "L": lambda: grey, "P": lambda: grey.convert("P"),
+            "RGB": lambda: grey.convert("RGB"), "RGBA": lambda: grey.convert("RGBA"),
+            "CMYK": lambda: grey.convert("RGB").convert("CMYK"),
+            "I;16": lambda: Image.fromarray(values.astype(np.uint16) * 257),
+            "I": lambda: Image.fromarray(values.astype(np.int32) * 257),
+            "F": lambda: Image.fromarray(values.astype(np.float32) / 255)}[mode]()
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
+def test_every_mode_a_scanner_or_program_writes_gives_the_same_digit(tmp_path, mode):
+    picture = picture_in_mode(mode)
+    assert picture.mode == mode
+    path = tmp_path / ("digit.tiff" if mode in ("CMYK", "I", "F") else "digit.png")
+    picture.save(path)
+    seen = digits.to_mnist(digits.read_image(str(path)))
+    assert np.array_equal(seen, digits.to_mnist(stroke_picture()))
+
+
+def test_a_picture_too_large_to_decode_is_one_line(tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("1", (9000, 8000), 1).save(path)  # 72 megapixels in a few kilobytes
+    with pytest.raises(digits.UserError) as error:
+        digits.read_image(str(path))
+    assert str(error.value) == (f"{path}: 9000 x 8000 pixels (72 megapixels) is larger than the "
+                                f"64 megapixels this script decodes; scale it down first")
