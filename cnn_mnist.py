@@ -23,11 +23,11 @@ def build_parser():
     """Not in the listing: the command line, whose defaults are the listing's values."""
     parser = cli.training_parser(__doc__, listing="cnn", epochs=10, batch_size=128,
                                  optimizer="adam", dropout=0.2)
-    parser.add_argument("--filters", type=cli.positive_int, default=64, metavar="N",
+    parser.add_argument("--filters", type=cli.WIDTH, default=64, metavar="N",
                         help="filters in each of the three Conv2D layers")
-    parser.add_argument("--kernel-size", type=cli.positive_int, default=3, metavar="N",
+    parser.add_argument("--kernel-size", type=cli.WINDOW, default=3, metavar="N",
                         help="height and width of each convolution kernel")
-    parser.add_argument("--pool-size", type=cli.positive_int, default=2, metavar="N",
+    parser.add_argument("--pool-size", type=cli.WINDOW, default=2, metavar="N",
                         help="height and width of each max-pooling window")
     return parser
 

@@ -42,7 +42,7 @@ def build_parser():
     parser = cli.new_parser(__doc__)
     parser.add_argument("--only", type=figure_list, default=",".join(FIGURES), metavar="NAMES",
                         help=f"comma-separated subset of {','.join(FIGURES)}")
-    parser.add_argument("--cnn-epochs", type=cli.positive_int, default=2, metavar="N",
+    parser.add_argument("--cnn-epochs", type=cli.int_range(1, 1_000), default=2, metavar="N",
                         help="epochs of the CNN listing trained for the feature maps")
     cli.add_common_arguments(parser, dry_run="smoke test: a slice of MNIST, no real training")
     return parser
@@ -322,7 +322,7 @@ def comparison_markdown(results_dir):
     numbers = {}
     for stem, (name, data, recurrence, sharing, structure) in qualities.items():
         found = []
-        for path in glob.glob(os.path.join(results_dir, stem, "*", "record.json")):
+        for path in glob.glob(os.path.join(glob.escape(results_dir), stem, "*", "record.json")):
             with open(path) as f:
                 record = json.load(f)
             if results_index.run_with_defaults(record):

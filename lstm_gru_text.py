@@ -34,7 +34,7 @@ def build_parser():
     parser = cli.new_parser(__doc__)
     parser.add_argument("--cell", choices=[*CELLS, "all"], default="all",
                         help="recurrent layer: SimpleRNN, LSTM, GRU, or each in turn")
-    parser.add_argument("--hidden-units", type=cli.positive_int, default=64, metavar="N",
+    parser.add_argument("--hidden-units", type=cli.WIDTH, default=64, metavar="N",
                         help="units in the recurrent layer")
     # Deviation from the notes, which use no dropout: without it LSTM and GRU overfit this small
     # corpus after about 10 epochs (README, "Text").
@@ -43,14 +43,15 @@ def build_parser():
                              "SimpleRNN(dropout=...); the notes use none (0)")
     parser.add_argument("--learning-rate", type=cli.positive_float, default=0.001, metavar="RATE",
                         help="Adam's learning rate")
-    parser.add_argument("--sequence-length", type=cli.positive_int, default=40, metavar="N",
+    parser.add_argument("--sequence-length", type=cli.int_range(1, 10_000), default=40, metavar="N",
                         help="words kept per text (longer ones are cut, shorter ones padded)")
-    parser.add_argument("--epochs", type=cli.positive_int, default=20, metavar="N",
+    parser.add_argument("--epochs", type=cli.EPOCHS, default=20, metavar="N",
                         help="passes over the training set")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=64, metavar="N",
+    parser.add_argument("--batch-size", type=cli.int_range(1, 10_000), default=64, metavar="N",
                         help="samples per gradient update")
-    parser.add_argument("--vocab-size", type=cli.positive_int, default=20000, metavar="N",
-                        help="the most frequent words kept by the tokenizer")
+    parser.add_argument("--vocab-size", type=cli.int_range(3, 1_000_000), default=20000,
+                        metavar="N", help="the most frequent words kept by the tokenizer (3 at "
+                                          "least: padding, the unknown word and one word)")
     parser.add_argument("--dataset", choices=["rotten-tomatoes", "imdb"],
                         default="rotten-tomatoes",
                         help="rotten-tomatoes: shipped in data/; imdb: keras.datasets.imdb, "

@@ -68,7 +68,8 @@ def default_model(script, results_dir=COMMITTED):
     """The newest model.keras of a run of the listing with its defaults (only --seed and
     --results-dir may differ) under results_dir/<script>_mnist/: the repository's own."""
     stem = SCRIPTS[script]
-    for folder in sorted(glob.glob(os.path.join(results_dir, stem, "*")), reverse=True):
+    for folder in sorted(glob.glob(os.path.join(glob.escape(results_dir), stem, "*")),
+                         reverse=True):
         path = os.path.join(folder, "model.keras")
         try:
             with open(os.path.join(folder, "record.json")) as f:

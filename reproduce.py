@@ -44,7 +44,7 @@ def build_parser():
                         help="only rewrite TABLES.md and its figure from the records")
     parser.add_argument("--retry-failed", action="store_true",
                         help="run again the rows recorded as failed")
-    parser.add_argument("--jobs", type=cli.positive_int, default=1, metavar="N",
+    parser.add_argument("--jobs", type=cli.DEVICES, default=1, metavar="N",
                         help="rows trained at once, each in its own process (for a GPU or a "
                              "many-core machine; on 2 cores 1 is fastest)")
     parser.add_argument("--verbose", action="store_true",
@@ -290,12 +290,14 @@ def estimate(remaining, args):
     default configuration), else unknown; divided among --jobs rows at a time."""
     minutes, unknown = 0.0, 0
     for row, _ in remaining:
-        runs_dir = table_runs_folder(args.results_dir, args.protocol, row["table"], args.quick)
+        # paths are escaped before their patterns are added: a folder named res[1] is a path
+        runs_dir = glob.escape(table_runs_folder(args.results_dir, args.protocol, row["table"],
+                                                 args.quick))
         known = (recorded_minutes(os.path.join(runs_dir, f"{row['id']}-seed*", "*"))
                  or recorded_minutes(os.path.join(runs_dir, f"{row['table']}-*", "*"))
-                 or recorded_minutes(os.path.join(args.results_dir,
-                                                  os.path.splitext(SCRIPTS[row["table"]])[0]),
-                                     full_only=True))
+                 or recorded_minutes(glob.escape(os.path.join(
+                     args.results_dir, os.path.splitext(SCRIPTS[row["table"]])[0])),
+                     full_only=True))
         if known:
             minutes += statistics.mean(known)
         else:
@@ -308,8 +310,8 @@ def estimate(remaining, args):
 
 
 def recorded_minutes(folder, full_only=False):
-    """Minutes of the runs recorded in folder/*/record.json (folder may be a glob pattern);
-    full_only leaves out --dry-run runs."""
+    """Minutes of the runs recorded in folder/*/record.json (folder is a glob pattern, its
+    paths escaped); full_only leaves out --dry-run runs."""
     minutes = []
     for path in glob.glob(os.path.join(folder, "*", "record.json")):
         with open(path) as f:

@@ -27,7 +27,7 @@ def build_parser():
     """Not in the listing: the command line, whose defaults are the listing's values."""
     parser = cli.training_parser(__doc__, listing="rnn", epochs=20, batch_size=128,
                                  optimizer="sgd", dropout=0.2)
-    parser.add_argument("--units", type=cli.positive_int, default=256, metavar="N",
+    parser.add_argument("--units", type=cli.WIDTH, default=256, metavar="N",
                         help="units in the recurrent layer")
     parser.add_argument("--cell", choices=CELLS, default="simple",
                         help="recurrent layer: SimpleRNN (the listing), LSTM or GRU")

@@ -131,7 +131,8 @@ def row_dir(runs_dir, row, seed):
 def finished_record(runs_dir, row, seed):
     """(path, record) of the row's completed run, or None. A run folder exists only once all
     of its files are written, so finding record.json means the run finished."""
-    paths = sorted(glob.glob(os.path.join(row_dir(runs_dir, row, seed), "*", "*", "record.json")))
+    paths = sorted(glob.glob(os.path.join(glob.escape(row_dir(runs_dir, row, seed)), "*", "*",
+                                          "record.json")))
     if not paths:
         return None
     with open(paths[0]) as f:

@@ -10,6 +10,7 @@ import os
 import tempfile
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
+TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, openvino) cannot fit
 # what --distribute can do on each backend (PyTorch: `none` only); companion/distribute.py
 ENGINES = {"tensorflow": ("none", "mirrored", "tpu", "multi-worker"),
            "jax": ("none", "mirrored", "tpu")}
@@ -27,10 +28,20 @@ def configured_backend():
         return "tensorflow"
 
 
+def shortened(value, limit=80):
+    """repr(value), cut to `limit` characters, so that an error line stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(text)} chars)"
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but an error is one line (no usage block), as the project promises."""
+    """argparse, but an error is one line (no usage block), as the project promises, and a
+    value quoted in it is cut short."""
 
     def error(self, message):
+        message = " ".join(message.split())  # a value holding newlines stays on the line
+        if len(message) > 300:
+            message = message[:280] + f"... ({len(message)} characters)"
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -62,7 +73,18 @@ def number(read, accept, expected):
     return parse
 
 
-positive_int = number(_integer, lambda v: v >= 1, "expected a positive integer")
+def int_range(low, high):
+    """An argparse type: an integer from `low` to `high`, the range training can honour."""
+    return number(_integer, lambda v: low <= v <= high,
+                  f"expected an integer from {low:,} to {high:,}".replace(",", ""))
+
+
+# the ranges of the numeric flags: what a run can honour, refused at parse time beyond
+EPOCHS = int_range(1, 10_000)
+BATCH_SIZE = int_range(1, 60_000)  # MNIST's training set; a larger batch is the whole set
+WIDTH = int_range(1, 65_536)  # units, filters, widths of a layer
+WINDOW = int_range(1, 28)  # kernel and pooling sizes: at most a digit's side
+DEVICES = int_range(1, 64)  # --cpu-devices, --jobs
 # NumPy's and the backends' seeds are 32-bit: a larger one would fail only after start-up
 seed = number(_integer, lambda v: 0 <= v < 2**32, "expected a seed from 0 to 4294967295")
 dropout_rate = number(_float, lambda v: 0 <= v < 1, "dropout rate must be in [0, 1)")
@@ -71,21 +93,25 @@ positive_float = number(_float, lambda v: v > 0, "expected a number > 0")
 
 
 def seed_list(text):
-    """'1,2,3' -> [1, 2, 3]."""
+    """'1,2,3' -> [1, 2, 3]; a seed named twice is refused (it would train the same run twice)."""
     try:
-        return [seed(part) for part in text.split(",")]
+        seeds = [seed(part) for part in text.split(",")]
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected seeds from 0 to 4294967295 like 1,2,3, got "
-                                         f"{text!r}") from None
+                                         f"{shortened(text)}") from None
+    if len(set(seeds)) < len(seeds):
+        raise argparse.ArgumentTypeError(f"each seed once, got {shortened(text)}")
+    return seeds
 
 
 def layer_widths(text):
     """'256-256-256' (the tables' spelling) or '256,256,256' -> [256, 256, 256]."""
     parts = text.replace(",", "-").split("-")
-    if not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+    if len(parts) > 64 or not all(part.strip().isdigit() and 0 < int(part) <= 65_536
+                                  for part in parts):
         raise argparse.ArgumentTypeError(
-            f"malformed layer list {text!r}: expected positive widths such as 256-256-256"
-        )
+            f"malformed layer list {shortened(text)}: expected up to 64 widths from 1 to 65536 "
+            f"such as 256-256-256")
     return [int(part) for part in parts]
 
 
@@ -105,7 +131,8 @@ EPOCH = "epoch"  # --steps-per-execution epoch: every step of an epoch in one ca
 def steps_per_execution(text):
     """A positive integer, or 'epoch'."""
     return EPOCH if text == EPOCH else number(
-        _integer, lambda v: v >= 1, "expected a positive integer or 'epoch'")(text)
+        _integer, lambda v: 1 <= v <= 100_000, "expected an integer from 1 to 100000 or 'epoch'")(
+        text)
 
 
 def on_accelerator(backend):
@@ -144,9 +171,9 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
     speed = speed_defaults(listing, configured_backend())
     parser = new_parser(doc)
     parser.listing = listing  # parse() completes the speed defaults that need the backend
-    parser.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
+    parser.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
                         help="passes over the training set")
-    parser.add_argument("--batch-size", type=positive_int, default=batch_size, metavar="N",
+    parser.add_argument("--batch-size", type=BATCH_SIZE, default=batch_size, metavar="N",
                         help="samples per gradient update (the book's batch_size)")
     parser.add_argument("--optimizer", type=optimizer_name, default=optimizer,
                         metavar="{" + ",".join(OPTIMIZERS) + "}",
@@ -174,7 +201,7 @@ def add_distribute_arguments(parser):
                         help="none: one device (a GPU if present); mirrored: every local GPU; "
                              "tpu: the TPU's cores; multi-worker: the machines in TF_CONFIG. "
                              "--batch-size stays the global batch")
-    parser.add_argument("--cpu-devices", type=positive_int, default=1, metavar="N",
+    parser.add_argument("--cpu-devices", type=DEVICES, default=1, metavar="N",
                         help="split the CPU into N logical devices for --distribute mirrored on "
                              "a machine without GPUs (TensorFlow backend)")
 
@@ -225,6 +252,10 @@ def parse(parser, argv=None, check=None, results_folder=None):
     returns the script's own problem or None; `results_folder` is the folder the run will make
     under --results-dir (default: the script's name), checked now rather than after training."""
     args = parser.parse_args(argv)
+    backend = configured_backend()
+    if backend not in TRAINING_BACKENDS:
+        parser.error(f"KERAS_BACKEND={shortened(backend)}: these scripts train with "
+                     f"{', '.join(TRAINING_BACKENDS)}; set KERAS_BACKEND to one of them")
     if getattr(args, "dry_run", False) and hasattr(args, "epochs"):
         args.epochs = 1
     folder = results_folder or os.path.splitext(os.path.basename(parser.prog))[0]
@@ -235,7 +266,6 @@ def parse(parser, argv=None, check=None, results_folder=None):
     if problem:
         parser.error(problem)
     if hasattr(args, "distribute"):
-        backend = configured_backend()
         if getattr(args, "steps_per_execution", 0) is None:
             args.steps_per_execution = speed_defaults(
                 parser.listing, backend, on_accelerator(backend))["steps_per_execution"]

@@ -50,7 +50,8 @@ def machine(record):
 def listing_rows(results_dir):
     rows = []
     for stem in LISTINGS:
-        for path in sorted(glob.glob(os.path.join(results_dir, stem, "*", "record.json"))):
+        for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), stem, "*",
+                                                  "record.json"))):
             with open(path) as f:
                 record = json.load(f)
             if record.get("dry_run"):
@@ -85,7 +86,8 @@ def run_with_defaults(record, varied=("--seed", "--results-dir")):
 def text_rows(results_dir):
     """{(cell, trainable): [records]} of lstm_gru_text.py's full runs with its defaults."""
     groups = {}
-    for path in sorted(glob.glob(os.path.join(results_dir, "lstm_gru_text", "*", "record.json"))):
+    for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), "lstm_gru_text", "*",
+                                              "record.json"))):
         with open(path) as f:
             record = json.load(f)
         settings = record["hyperparameters"]

@@ -130,6 +130,9 @@ def glove_text_vectors(path, words):
                 if vectors[word].size == 0:  # words alone, or words and text
                     raise errors.UserError(f"{path}, line {number}: not a word followed by numbers"
                                         ) from None
+                if not np.isfinite(vectors[word]).all():  # nan or inf: nothing to train on
+                    raise errors.UserError(f"{path}, line {number}: the vector of {word!r} holds "
+                                           f"values that are not finite numbers (nan or inf)")
     dimensions = {len(vector) for vector in vectors.values()}
     if len(dimensions) > 1:
         raise errors.UserError(f"{path}: vectors of different lengths {sorted(dimensions)}")

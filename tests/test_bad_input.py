@@ -10,26 +10,46 @@ import rnn_mnist
 from companion import mnist
 from conftest import run_script
 
+HUGE = "99999999999999999999"
 CASES = [
-    (mlp_mnist, ["--epochs", "-1"], "argument --epochs: expected a positive integer, got '-1'"),
-    (mlp_mnist, ["--epochs", "ten"], "argument --epochs: expected a positive integer, got 'ten'"),
+    (mlp_mnist, ["--epochs", "-1"],
+     "argument --epochs: expected an integer from 1 to 10000, got '-1'"),
+    (mlp_mnist, ["--epochs", "ten"],
+     "argument --epochs: expected an integer from 1 to 10000, got 'ten'"),
+    (mlp_mnist, ["--epochs", HUGE],
+     f"argument --epochs: expected an integer from 1 to 10000, got '{HUGE}'"),
+    (mlp_mnist, ["--batch-size", HUGE],
+     f"argument --batch-size: expected an integer from 1 to 60000, got '{HUGE}'"),
     (mlp_mnist, ["--dropout", "1.0"],
      "argument --dropout: dropout rate must be in [0, 1), got '1.0'"),
     (mlp_mnist, ["--dropout", "nan"], "argument --dropout: expected a finite number, got 'nan'"),
     (mlp_mnist, ["--optimizer", "adagrad"],
      "argument --optimizer: unknown optimizer 'adagrad' (choose from sgd, adam, rmsprop)"),
     (mlp_mnist, ["--hidden-units", "256-x-256"],
-     "argument --hidden-units: malformed layer list '256-x-256': expected positive widths "
-     "such as 256-256-256"),
+     "argument --hidden-units: malformed layer list '256-x-256': expected up to 64 widths from "
+     "1 to 65536 such as 256-256-256"),
     (mlp_mnist, ["--hidden-units", "256--256"],
-     "argument --hidden-units: malformed layer list '256--256': expected positive widths "
-     "such as 256-256-256"),
+     "argument --hidden-units: malformed layer list '256--256': expected up to 64 widths from "
+     "1 to 65536 such as 256-256-256"),
+    (mlp_mnist, ["--hidden-units", "9" * 1000],
+     "argument --hidden-units: malformed layer list '" + "9" * 74 + "...' (1002 chars): "
+     "expected up to 64 widths from 1 to 65536 such as 256-256-256"),
     (mlp_mnist, ["--l2", "-0.1"], "argument --l2: expected a number >= 0, got '-0.1'"),
+    (mlp_mnist, ["--steps-per-execution", HUGE],
+     f"argument --steps-per-execution: expected an integer from 1 to 100000 or 'epoch', got "
+     f"'{HUGE}'"),
     (cnn_mnist, ["--batch-size", "0"],
-     "argument --batch-size: expected a positive integer, got '0'"),
-    (cnn_mnist, ["--filters", "1.5"], "argument --filters: expected a positive integer, got '1.5'"),
+     "argument --batch-size: expected an integer from 1 to 60000, got '0'"),
+    (cnn_mnist, ["--filters", "1.5"],
+     "argument --filters: expected an integer from 1 to 65536, got '1.5'"),
+    (cnn_mnist, ["--kernel-size", "29"],
+     "argument --kernel-size: expected an integer from 1 to 28, got '29'"),
     (rnn_mnist, ["--dropout", "-0.2"],
      "argument --dropout: dropout rate must be in [0, 1), got '-0.2'"),
+    (rnn_mnist, ["--units", HUGE],
+     f"argument --units: expected an integer from 1 to 65536, got '{HUGE}'"),
+    (rnn_mnist, ["--cpu-devices", "1000"],
+     "argument --cpu-devices: expected an integer from 1 to 64, got '1000'"),
     (mnist_samples, ["--seed", "-3"],
      "argument --seed: expected a seed from 0 to 4294967295, got '-3'"),
 ]
@@ -44,7 +64,7 @@ def no_data_loading(monkeypatch):
 
 
 @pytest.mark.parametrize("script, flags, message", CASES,
-                         ids=[f"{case[0].__name__}{' '.join(case[1])}" for case in CASES])
+                         ids=[f"{case[0].__name__}{' '.join(case[1])[:40]}" for case in CASES])
 def test_bad_value_exits_2_with_one_line(script, flags, message, tmp_path, capsys,
                                          no_data_loading):
     results_dir = tmp_path / "results"

@@ -53,3 +53,19 @@ def test_other_bad_values_are_refused_before_any_framework():
                           ("predict_digit.py",)]:
         status, heavy, stderr = probe(script, *args)
         assert (status, heavy) == (2, "-") and len(stderr.splitlines()) == 1, stderr
+
+
+@pytest.mark.parametrize("backend", ["numpy", "openvino", "bogus"])
+def test_a_backend_the_scripts_cannot_train_with_is_one_line(backend):
+    status, heavy, stderr = probe("mlp_mnist.py", "--dry-run", backend=backend)
+    assert (status, heavy) == (2, "-")
+    assert stderr.splitlines() == [
+        f"mlp_mnist.py: error: KERAS_BACKEND='{backend}': these scripts train with tensorflow, "
+        f"jax, torch; set KERAS_BACKEND to one of them"]
+
+
+def test_reproduce_refuses_a_seed_named_twice():
+    status, heavy, stderr = probe("reproduce.py", "--seeds", "1,2,1")
+    assert (status, heavy) == (2, "-")
+    assert stderr.splitlines() == ["reproduce.py: error: argument --seeds: each seed once, got "
+                                   "'1,2,1'"]

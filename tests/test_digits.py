@@ -249,3 +249,14 @@ def test_a_picture_too_large_to_decode_is_one_line(tmp_path):
         digits.read_image(str(path))
     assert str(error.value) == (f"{path}: 9000 x 8000 pixels (72 megapixels) is larger than the "
                                 f"64 megapixels this script decodes; scale it down first")
+
+
+def test_the_default_model_is_found_in_a_folder_with_brackets(tmp_path):
+    import predict_digit
+
+    run = tmp_path / "clone[1]" / "results" / "cnn_mnist" / "20260101-000000"
+    run.mkdir(parents=True)
+    (run / "model.keras").write_bytes(b"")
+    (run / "record.json").write_text(json.dumps({"command": "python cnn_mnist.py"}))
+    found = predict_digit.default_model("cnn", str(tmp_path / "clone[1]" / "results"))
+    assert found == str(run / "model.keras")

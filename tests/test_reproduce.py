@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import reproduce
 from companion import book_tables, tables_report
 from companion.book_tables import LISTING, PROTOCOLS, read_book_rows, row_flags, runs_folder
 from companion.files import replacing
@@ -473,3 +474,15 @@ def test_the_experiment_scores_seeds_1_to_3_even_where_a_row_has_more(tmp_path):
     assert rnn03["seeds"] == [1, 2, 3] and round(rnn03["test"], 6) == 97.4
     evidence = protocol_experiment.experiment_evidence([row], str(tmp_path))
     assert evidence.endswith("`listing` -0.00.")  # 97.4 over seeds 1-3 (the book: 97.40)
+
+
+def test_a_results_folder_with_brackets_is_a_path_not_a_pattern(tmp_path):
+    runs_dir = tmp_path / "res[1]" / "tables"  # as glob patterns, [1] would match "1" only
+    run = runs_dir / "mlp-01-seed1" / "mlp_mnist" / "20260101-000000"
+    run.mkdir(parents=True)
+    (run / "record.json").write_text('{"status": "finished", "started": "2026-01-01T00:00:00", '
+                                     '"finished": "2026-01-01T00:02:00"}')
+    path, record = book_tables.finished_record(str(runs_dir), {"id": "mlp-01"}, 1)
+    assert path == str(run / "record.json") and record["status"] == "finished"
+    pattern = os.path.join(glob.escape(str(runs_dir / "mlp-01-seed1")), "*")
+    assert reproduce.recorded_minutes(pattern) == [2.0]

@@ -81,6 +81,26 @@ def test_malformed_stanford_file_is_one_error(tmp_path, content, line):
         text_data.glove_text_vectors(str(path), ["the", "film"])
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_vectors_that_are_not_finite_are_refused(tmp_path, value):
+    path = tmp_path / "glove.txt"
+    path.write_text(f"the 1 2 3\nfilm 0 {value} 1\n")
+    with pytest.raises(errors.UserError, match=r"glove.txt, line 2: the vector of 'film' holds "
+                                            r"values that are not finite numbers"):
+        text_data.glove_text_vectors(str(path), ["the", "film"])
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--vocab-size", "2"], "argument --vocab-size: expected an integer from 3 to 1000000, "
+                            "got '2'"),
+    (["--seeds", "1,1"], "argument --seeds: each seed once, got '1,1'"),
+])
+def test_text_flags_out_of_range_are_one_line(flags, message):
+    completed = run_script("lstm_gru_text.py", *flags)
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [f"lstm_gru_text.py: error: {message}"]
+
+
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
 def test_padding_is_masked(cell):
     keras.utils.set_random_seed(3)
