@@ -31,8 +31,9 @@ def build_parser():
     parser.add_argument("--model", metavar="PATH",
                         help="a model.keras file; default: the newest run of --script with the "
                              "listing's defaults under this repository's results/")
-    parser.add_argument("--script", choices=sorted(SCRIPTS), default="cnn",
-                        help="whose committed model to use when --model is not given")
+    parser.add_argument("--script", choices=sorted(SCRIPTS), default=None,
+                        help="whose model to use when --model is not given (default: cnn); "
+                             "with --model, checked against the model's input")
     parser.add_argument("--evaluate", action="store_true",
                         help="report the model's accuracy on MNIST's 10,000 test digits")
     cli.add_common_arguments(parser, dry_run="smoke test: --evaluate on 512 MNIST test digits")
@@ -59,6 +60,7 @@ import rnn_mnist
 # each listing's model input, and its script's own preprocess (the same reshaping and scaling)
 PREPROCESS = {(784,): mlp_mnist.preprocess, (28, 28, 1): cnn_mnist.preprocess,
               (28, 28): rnn_mnist.preprocess}
+SCRIPT_OF_INPUT = {(784,): "mlp", (28, 28, 1): "cnn", (28, 28): "rnn"}
 
 
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -102,10 +104,30 @@ def load(path):
     return model, PREPROCESS[shape]
 
 
+def check_script(model, path, script):
+    """One line when --script names another listing than the one whose input the model takes."""
+    own = SCRIPT_OF_INPUT[tuple(model.input_shape[1:])]
+    if script and script != own:
+        raise errors.UserError(f"{path}: a model of {SCRIPTS[own]}.py (input "
+                               f"{tuple(model.input_shape[1:])}), not of {SCRIPTS[script]}.py; "
+                               f"leave --script out with --model")
+
+
+def as_probabilities(outputs, path):
+    """The model's outputs as probabilities: as they are when they already are (the listings end
+    in a softmax), else through a softmax, said once (a model that ends in logits)."""
+    if np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-3):
+        return outputs
+    print(f"note: {digits.printable(path)} gives scores, not probabilities (no softmax at its "
+          f"end); a softmax is applied to them")
+    exponentials = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
 def describe(path, probabilities):
-    """'photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)'."""
+    """'photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)', the name on one line whatever it holds."""
     first, second, third = np.argsort(probabilities)[::-1][:3]
-    return (f"{path}: {first} ({100 * probabilities[first]:.1f}%), then {second} "
+    return (f"{digits.printable(path)}: {first} ({100 * probabilities[first]:.1f}%), then {second} "
             f"({100 * probabilities[second]:.1f}%), {third} ({100 * probabilities[third]:.1f}%)")
 
 
@@ -127,8 +149,9 @@ def plot_predictions(pictures, seen, probabilities, names):
 
 def main(argv=None):
     args = cli.parse(build_parser(), argv, check=nothing_to_do)
-    path = args.model or default_model(args.script)
+    path = args.model or default_model(args.script or "cnn")
     model, preprocess = load(path)
+    check_script(model, path, args.script)
     print(f"Model: {os.path.relpath(path)}")
     # every picture is read and checked before anything is predicted or written
     pictures = [digits.read_image(image) for image in args.images]
@@ -144,7 +167,7 @@ def main(argv=None):
         fields["test_accuracy"] = accuracy
     figures = {}
     if pictures:
-        probabilities = model.predict(preprocess(seen), verbose=0)
+        probabilities = as_probabilities(model.predict(preprocess(seen), verbose=0), path)
         for image, p in zip(args.images, probabilities):
             print(describe(image, p))
         fields["predictions"] = [

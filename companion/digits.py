@@ -39,17 +39,23 @@ def read_image(path):
             image.thumbnail((WORKING_SIDE, WORKING_SIDE))
             return image
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
+        raise UserError(f"{printable(path)}: no such file") from None
     except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not an image") from None
+        raise UserError(f"{printable(path)}: is a directory, not an image") from None
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise UserError(f"{path}: not an image this script can read ({error})") from None
+        raise UserError(f"{printable(path)}: not an image this script can read ({error})") from None
+
+
+def printable(name):
+    """A file name as one line of text: as it is, or quoted with its escapes when it holds a
+    newline or another character that is not printable."""
+    return name if name.isprintable() else repr(name)
 
 
 def too_large(path, width, height):
-    return (f"{path}: {width} x {height} pixels ({width * height / 1e6:.0f} megapixels) is "
-            f"larger than the {MAX_PIXELS / 1e6:.0f} megapixels this script decodes; scale it "
-            f"down first")
+    return (f"{printable(path)}: {width} x {height} pixels ({width * height / 1e6:.0f} "
+            f"megapixels) is larger than the {MAX_PIXELS / 1e6:.0f} megapixels this script "
+            f"decodes; scale it down first")
 
 
 def grey_levels(image):

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 import mlp_mnist
+import predict_digit
 from companion import digits, mnist
 from conftest import run_script
 
@@ -156,6 +157,9 @@ def bad_inputs(tmp_path, model_path):
         (["--model", str(text_model), str(blank)], f"{text_model}: its input (None, 40)"),
         (["--model", str(tmp_path / "none.keras"), str(blank)],
          f"{tmp_path / 'none.keras'}: no such model file"),
+        (["--model", model_path, "--script", "cnn", str(good)],
+         f"{model_path}: a model of mlp_mnist.py (input (784,)), not of cnn_mnist.py; leave "
+         f"--script out with --model"),
     ]
 
 
@@ -175,7 +179,6 @@ def test_committed_cnn_reads_person_made_digits_and_scores_its_record(data, tmp_
     """The committed default run of cnn_mnist.py, as predict_digit.py finds it: at least 21 of
     24 person-made pictures (six in each style) read right, and --evaluate prints the test
     accuracy its record holds."""
-    import predict_digit
 
     path = predict_digit.default_model("cnn")
     model, preprocess = predict_digit.load(path)
@@ -252,11 +255,38 @@ def test_a_picture_too_large_to_decode_is_one_line(tmp_path):
 
 
 def test_the_default_model_is_found_in_a_folder_with_brackets(tmp_path):
-    import predict_digit
-
     run = tmp_path / "clone[1]" / "results" / "cnn_mnist" / "20260101-000000"
     run.mkdir(parents=True)
     (run / "model.keras").write_bytes(b"")
     (run / "record.json").write_text(json.dumps({"command": "python cnn_mnist.py"}))
     found = predict_digit.default_model("cnn", str(tmp_path / "clone[1]" / "results"))
     assert found == str(run / "model.keras")
+
+
+def test_a_model_that_ends_in_logits_gets_a_softmax_and_says_so(data, model_path, tmp_path):
+    model = keras.saving.load_model(model_path)
+    logits = keras.Sequential([keras.Input(shape=(784,)), *model.layers[:-1]])  # no softmax
+    path = tmp_path / "logits.keras"
+    logits.save(path)
+    (x_train, _), _ = data
+    picture = tmp_path / "digit.png"
+    Image.fromarray(x_train[0]).save(picture)  # a 5
+    completed = run_script("predict_digit.py", "--model", str(path), str(picture),
+                           "--results-dir", str(tmp_path / "results"))
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert f"note: {path} gives scores, not probabilities (no softmax at its end); a softmax " \
+           f"is applied to them" in lines
+    [answer] = [line for line in lines if line.startswith(str(picture))]
+    shares = [float(part.split("(")[1].rstrip("%),")) for part in answer.split(": ")[1].split()
+              if "(" in part]
+    assert all(0 <= share <= 100 for share in shares) and sum(shares) <= 100.05, answer
+    logit_row = np.array([[2.0, 0.0, -1.0]])
+    expected = np.exp(logit_row) / np.exp(logit_row).sum()
+    np.testing.assert_allclose(predict_digit.as_probabilities(logit_row, "x"), expected)
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line():
+    probabilities = np.array([0.01, 0.05, 0.01, 0.01, 0.01, 0.01, 0.01, 0.85, 0.0, 0.04])
+    assert predict_digit.describe("my\nseven.png", probabilities) == (
+        "'my\\nseven.png': 7 (85.0%), then 1 (5.0%), 9 (4.0%)")
