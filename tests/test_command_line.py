@@ -1,10 +1,13 @@
 """Every script answers --help and a wrong flag before Keras, TensorFlow or JAX is imported."""
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, start_script
 
 SCRIPTS = ["mlp_mnist.py", "cnn_mnist.py", "rnn_mnist.py", "mnist_samples.py", "redraw_figures.py",
            "lstm_gru_text.py", "predict_digit.py", "concept_figures.py", "reproduce.py"]
@@ -69,3 +72,14 @@ def test_reproduce_refuses_a_seed_named_twice():
     assert (status, heavy) == (2, "-")
     assert stderr.splitlines() == ["reproduce.py: error: argument --seeds: each seed once, got "
                                    "'1,2,1'"]
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.0])
+def test_ctrl_c_while_the_script_starts_is_one_line(tmp_path, delay):
+    process = start_script("mlp_mnist.py", "--dry-run", "--results-dir", str(tmp_path))
+    time.sleep(delay)  # reading its flags, or importing Keras
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines() == ["mlp_mnist.py: interrupted; this run wrote no results"]
+    assert os.listdir(tmp_path) == []

@@ -72,8 +72,10 @@ def test_one_runner_per_results_dir_and_no_orphan_after_kill_9(tmp_path):
     (["--seed", "4294967296"], "argument --seed: expected a seed from 0 to 4294967295, "
                                "got '4294967296'"),
     (["--results-dir", ""], "argument --results-dir: expected a folder, got ''"),
-    (["--kernel-size", "29"], "argument --kernel-size/--pool-size: 29x29 kernels and 2x2 "
-                              "pooling leave no feature map after the first Conv2D of a 28x28 "
+    (["--kernel-size", "29"], "argument --kernel-size: expected an integer from 1 to 28, got "
+                              "'29'"),
+    (["--kernel-size", "14"], "argument --kernel-size/--pool-size: 14x14 kernels and 2x2 "
+                              "pooling leave no feature map after the second Conv2D of a 28x28 "
                               "digit"),
     (["--kernel-size", "3", "--pool-size", "7"], "argument --kernel-size/--pool-size: 3x3 "
      "kernels and 7x7 pooling leave no feature map after the second MaxPooling2D of a 28x28 "
