@@ -6,10 +6,13 @@ listings' own settings. The others are the hypotheses of the protocol experiment
 (research/protocol_experiment.py, results/investigations/protocols/), and CHOSEN trains each
 table as it chose.
 """
+import argparse
 import csv
 import glob
 import json
 import os
+
+from companion import cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BOOK_TABLES = os.path.join(HERE, "book_tables.csv")
@@ -109,7 +112,20 @@ def row_flags(row, protocol=LISTING):
     if row["table"] not in protocol_tables(protocol):
         raise ValueError(f"row {row['id']}: protocol {protocol} trains only "
                          f"{', '.join(protocol_tables(protocol))} rows")
-    return SCRIPTS[row["table"]], flags + PROTOCOLS[protocol]["flags"].get(row["table"], [])
+    flags += PROTOCOLS[protocol]["flags"].get(row["table"], [])
+    for flag, value in zip(flags[::2], flags[1::2]):  # checked now, not when the row runs
+        try:
+            FLAG_TYPES[flag](value)
+        except argparse.ArgumentTypeError as error:
+            raise ValueError(f"row {row['id']}: {flag} {value}: {error}") from None
+    return SCRIPTS[row["table"]], flags
+
+
+# each flag a row can set, with the type its script reads it with
+FLAG_TYPES = {"--optimizer": cli.optimizer_name, "--dropout": cli.dropout_rate,
+              "--l2": cli.non_negative_float, "--hidden-units": cli.layer_widths,
+              "--activation": lambda value: value, "--filters": cli.WIDTH, "--units": cli.WIDTH,
+              "--epochs": cli.EPOCHS, "--batch-size": cli.BATCH_SIZE}
 
 
 def runs_folder(results_dir, protocol, quick=False):

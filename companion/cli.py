@@ -6,6 +6,7 @@ the backend is the one Keras will start (KERAS_BACKEND, else keras.json), read a
 """
 import argparse
 import json
+import math
 import os
 import tempfile
 
@@ -33,7 +34,7 @@ def configured_backend():
 def shortened(value, limit=80):
     """repr(value), cut to `limit` characters, so that an error line stays one readable line."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(text)} chars)"
+    return text if len(text) <= limit else f"{text[:limit - 5]}...' ({len(text)} chars)"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -51,17 +52,14 @@ def _float(text):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a number, got {shortened(text)}") from None
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
 
 
 def _integer(text):
-    try:
-        return int(text)
-    except ValueError:
-        return None
+    return int(text) if text.strip().lstrip("+-").isdigit() and len(text) < 100 else None
 
 
 def number(read, accept, expected):
@@ -70,15 +68,14 @@ def number(read, accept, expected):
     def parse(text):
         value = read(text)
         if value is None or not accept(value):
-            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"{expected}, got {shortened(text)}")
         return value
     return parse
 
 
 def int_range(low, high):
     """An argparse type: an integer from `low` to `high`, the range training can honour."""
-    return number(_integer, lambda v: low <= v <= high,
-                  f"expected an integer from {low:,} to {high:,}".replace(",", ""))
+    return number(_integer, lambda v: low <= v <= high, f"expected an integer from {low} to {high}")
 
 
 # the ranges of the numeric flags: what a run can honour, refused at parse time beyond
@@ -224,7 +221,7 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each flag's default, except for on/off switches and flags without one."""
 
     def _get_help_string(self, action):
-        if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
+        if any(action.default is value for value in (None, False, argparse.SUPPRESS)):
             return action.help
         return super()._get_help_string(action)
 
@@ -279,6 +276,9 @@ def results_dir_problem(path, folder=None):
     """Why `path` (and `folder` inside it) cannot take results, or None. Creates nothing."""
     if not path.strip():
         return "expected a folder, got ''"
+    if max(len(os.fsencode(part)) for part in path.split(os.sep)) > 255 \
+            or len(os.path.abspath(path)) > 3800:  # room left for the run's own names
+        return f"{shortened(path)} is longer than the file system allows (255 bytes a name)"
     existing = os.path.abspath(path)
     while not os.path.exists(existing):
         if os.path.islink(existing):

@@ -151,7 +151,10 @@ def run_main(main, argv=None):
     try:
         main(argv)
     except UserError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())  # one line, whatever a quoted value holds
+        if len(message) > 400:
+            message = message[:380] + f"... ({len(message)} characters)"
+        print(f"{prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
     except Stopped:
         print(f"\n{prog}: stopped by kill (SIGTERM); this run wrote no results", file=sys.stderr)

@@ -198,3 +198,14 @@ def test_comparison_uses_only_runs_of_the_listings_defaults(tmp_path):
     assert numbers["mlp_mnist"]["test_accuracy"] == 0.98
     assert "mlp_mnist/20260101-000000/record.json" in text and "34.53" not in text
     assert results_index.run_with_defaults({"command": "python mlp_mnist.py --dry-run"}) is False
+
+
+def test_a_results_folder_name_the_file_system_refuses_is_one_line_before_training(tmp_path):
+    completed = run_script("mlp_mnist.py", "--dry-run", "--results-dir",
+                           str(tmp_path / ("r" * 300)))
+    assert completed.returncode == 2
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("mlp_mnist.py: error: argument --results-dir: ")
+    assert line.endswith(f"...' ({len(repr(str(tmp_path / ('r' * 300))))} chars) is longer "
+                         f"than the file system allows (255 bytes a name)")
+    assert completed.stdout == ""  # nothing trained

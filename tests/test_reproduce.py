@@ -486,3 +486,20 @@ def test_a_results_folder_with_brackets_is_a_path_not_a_pattern(tmp_path):
     assert path == str(run / "record.json") and record["status"] == "finished"
     pattern = os.path.join(glob.escape(str(runs_dir / "mlp-01-seed1")), "*")
     assert reproduce.recorded_minutes(pattern) == [2.0]
+
+
+@pytest.mark.parametrize("regularizer, optimizer, message", [
+    ("Dropout(1.5)", "SGD", "row mlp-01: --dropout 1.5: dropout rate must be in [0, 1), got '1.5'"),
+    ("Dropout(0.2)", "Nadam", "row mlp-01: --optimizer nadam: unknown optimizer 'nadam' (choose "
+                              "from sgd, adam, rmsprop)"),
+])
+def test_a_book_table_value_no_script_takes_is_refused_before_any_row(tmp_path, regularizer,
+                                                                       optimizer, message):
+    table = tmp_path / "rows.csv"
+    table.write_text("table,row,layers,regularizer,optimizer,relu,train,test\n"
+                     f"mlp,1,256-256-256,{regularizer},{optimizer},Yes,90.0,90.0\n")
+    completed = run_script("reproduce.py", "--book-table", str(table), "--results-dir",
+                           str(tmp_path / "results"))
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [f"reproduce.py: error: {message}"]
+    assert not (tmp_path / "results").exists()
