@@ -131,9 +131,10 @@ def main(argv=None):
     """Not in the listing: the steps above in order, with the flags' values, and the run's
     record (results/cnn_mnist/<run>/)."""
     args = cli.parse(build_parser(), argv, check=feature_map_problem)
-    run = records.Run(__file__, args, distribution=distribute.use(args))
+    distribution = distribute.use(args)
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test), num_labels, source = load_data(args.dry_run)
+    run = records.Run(__file__, args, distribution=distribution)  # once the data is known good
     x_train, x_test = preprocess(x_train), preprocess(x_test)
     model = build_model(x_train.shape[1:], num_labels, args.filters, args.kernel_size,
                         args.pool_size, args.dropout)

@@ -119,9 +119,10 @@ def main(argv=None):
     """Not in the listing: the steps above in order, with the flags' values, and the run's
     record (results/mlp_mnist/<run>/)."""
     args = cli.parse(build_parser(), argv)
-    run = records.Run(__file__, args, distribution=distribute.use(args))
+    distribution = distribute.use(args)
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test), num_labels, source = load_data(args.dry_run)
+    run = records.Run(__file__, args, distribution=distribution)  # once the data is known good
     x_train, x_test = preprocess(x_train), preprocess(x_test)
     activation = "linear" if args.activation == "none" else args.activation
     model = build_model(x_train.shape[1], num_labels, args.hidden_units, args.dropout, args.l2,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from companion import download, errors, mnist
+from conftest import run_script
 
 BOOK_TRAIN_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
                      5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
@@ -169,3 +170,15 @@ def test_a_folder_named_mnist_npz_gets_rm_r(keras_home):
         mnist.load_data()
     assert str(error.value).endswith(
         f"it is a folder, not a file: remove it and run again (rm -r {cached})")
+
+
+def test_a_corrupt_cache_file_is_one_line_before_the_banner(tmp_path):
+    cached = tmp_path / "keras" / "datasets" / "mnist.npz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"PK\x03\x04 not really a zip")
+    completed = run_script("mlp_mnist.py", "--dry-run", "--results-dir", str(tmp_path / "r"),
+                           env={**os.environ, "KERAS_HOME": str(tmp_path / "keras")})
+    assert completed.returncode == 2
+    [line] = completed.stderr.splitlines()
+    assert line.startswith(f"mlp_mnist.py: error: MNIST file {cached} is unreadable")
+    assert "backend, devices" not in completed.stdout  # the banner waits for good data
