@@ -22,7 +22,7 @@ recorded as failed, with the reason, and the run goes on.
 import argparse
 import os
 
-from companion import cli  # isort: skip
+from companion import cli, lifecycle  # isort: skip
 from companion.book_tables import BOOK_TABLES, LISTING, PROTOCOLS, SCRIPTS  # isort: skip
 
 
@@ -67,6 +67,8 @@ def row_numbers(text):
 
 
 if __name__ == "__main__":  # the flags are checked before anything heavier is imported
+    # Ctrl-C stops the runner even where it was started with it ignored, as stop_on_sigterm()
+    lifecycle.stop_cleanly_while_starting(even_if_ignored=True)
     cli.parse(build_parser())
 
 import glob
@@ -80,7 +82,7 @@ import tempfile
 import time
 from datetime import datetime
 
-from companion import errors, lifecycle, processes, tables_report
+from companion import errors, processes, tables_report
 from companion.book_tables import (
     failure,
     finished_record,

@@ -28,15 +28,16 @@ def _interrupted_while_starting(signum, frame):
     os._exit(143 if signum == signal.SIGTERM else 130)
 
 
-def stop_cleanly_while_starting():
+def stop_cleanly_while_starting(even_if_ignored=False):
     """From the reading of the command line until run_main takes over: an interrupt ends the
-    script in one line (a Ctrl-C ignored at launch stays ignored)."""
+    script in one line (a Ctrl-C ignored at launch stays ignored, unless `even_if_ignored`)."""
     if SIGNALS_AT_LAUNCH:
         return
     STDERR_AT_LAUNCH.append(os.dup(2))
     for stop in (signal.SIGINT, signal.SIGTERM):
         SIGNALS_AT_LAUNCH[stop] = signal.getsignal(stop)
-        if stop == signal.SIGTERM or SIGNALS_AT_LAUNCH[stop] is signal.default_int_handler:
+        if stop == signal.SIGTERM or even_if_ignored \
+                or SIGNALS_AT_LAUNCH[stop] is signal.default_int_handler:
             signal.signal(stop, _interrupted_while_starting)
 
 

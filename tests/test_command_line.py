@@ -1,4 +1,5 @@
 """Every script answers --help and a wrong flag before Keras, TensorFlow or JAX is imported."""
+import importlib.util
 import os
 import signal
 import subprocess
@@ -83,3 +84,14 @@ def test_ctrl_c_while_the_script_starts_is_one_line(tmp_path, delay):
     assert process.returncode == 130
     assert stderr.strip().splitlines() == ["mlp_mnist.py: interrupted; this run wrote no results"]
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
+def test_a_backend_whose_package_is_missing_is_one_line_exit_2():
+    completed = subprocess.run([sys.executable, "mlp_mnist.py", "--dry-run"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=300,
+                               env={**os.environ, "KERAS_BACKEND": "torch"})
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        "mlp_mnist.py: error: the Keras backend 'torch' needs the package 'torch'; install it "
+        "(pip install torch) or unset KERAS_BACKEND"]

@@ -5,6 +5,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -503,3 +505,19 @@ def test_a_book_table_value_no_script_takes_is_refused_before_any_row(tmp_path, 
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [f"reproduce.py: error: {message}"]
     assert not (tmp_path / "results").exists()
+
+
+def test_a_runner_started_with_ctrl_c_ignored_still_stops_on_it_while_starting(tmp_path):
+    runner = subprocess.Popen(
+        [sys.executable, "reproduce.py", "--quick", "--table", "mlp", "--rows", "1",
+         "--results-dir", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # as `cmd &` starts it
+    time.sleep(0.5)  # still importing, on a slow machine; or already running its row
+    runner.send_signal(signal.SIGINT)
+    _, stderr = runner.communicate(timeout=120)
+    assert runner.returncode == 130
+    assert stderr.strip().splitlines()[-1] in (
+        "reproduce.py: interrupted; this run wrote no results",  # while it started
+        "reproduce.py: stopped; run the same command again to carry on")  # once it ran rows
+    assert glob.glob(str(tmp_path / "**" / "record.json"), recursive=True) == []
