@@ -89,7 +89,8 @@ class Run:
                     f.write(text)
                 files[os.path.splitext(filename)[0]] = filename
             if model is not None:
-                model.save(os.path.join(staging, "model.keras"))
+                with temporary_files_in(staging):  # Keras' own, removed with it on failure
+                    model.save(os.path.join(staging, "model.keras"))
                 files["saved_model"] = "model.keras"
                 if save_model_diagram(model, os.path.join(staging, "model.png")):
                     files["model"] = "model.png"
@@ -122,6 +123,17 @@ class Run:
             **fields,
             "files": files,
         }
+
+
+@contextlib.contextmanager
+def temporary_files_in(folder):
+    """Make the tempfile module put what it creates inside `folder` during the block."""
+    previous = tempfile.tempdir
+    tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
 
 
 @contextlib.contextmanager

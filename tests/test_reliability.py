@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -209,3 +210,25 @@ def test_a_results_folder_name_the_file_system_refuses_is_one_line_before_traini
     assert line.endswith(f"...' ({len(repr(str(tmp_path / ('r' * 300))))} chars) is longer "
                          f"than the file system allows (255 bytes a name)")
     assert completed.stdout == ""  # nothing trained
+
+
+def test_a_disk_that_fills_while_the_model_is_saved_leaves_no_temporary_folder(
+        tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+    args = argparse.Namespace(results_dir=str(tmp_path / "results"), seed=1, dry_run=True)
+    left = []
+
+    class FillsTheDisk:
+        def save(self, path):  # as Keras' save: a scratch folder first, then the disk is full
+            left.append(tempfile.mkdtemp())
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    def main(argv):
+        records.Run("mlp_mnist.py", args).write({}, model=FillsTheDisk())
+
+    with pytest.raises(SystemExit) as stop:
+        lifecycle.run_main(main)
+    assert stop.value.code == 1
+    assert "nothing of this run was kept" in capsys.readouterr().err
+    assert left and not os.path.exists(left[0])  # the scratch folder went with the run's own
+    assert os.listdir(tmp_path / "results" / "mlp_mnist") == []
