@@ -153,7 +153,7 @@ def test_output_piped_to_head_still_finishes_the_run(tmp_path):
                                text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
     assert "Traceback" not in completed.stderr
-    assert completed.stdout.startswith("Keras ")
+    assert completed.stdout.startswith("MNIST: ")  # the first line; the banner follows it
     [run] = os.listdir(results_dir / "mlp_mnist")
     assert os.path.exists(results_dir / "mlp_mnist" / run / "model.keras")
 
