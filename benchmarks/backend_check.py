@@ -9,6 +9,8 @@ reader's run does. On a CPU it runs too (slowly, without --quick).
     python benchmarks/backend_check.py                    # 3 epochs of each listing per backend
     python benchmarks/backend_check.py --backends jax,torch --output results/gpu/h200.md
     python benchmarks/backend_check.py --unfused          # also one step per call, beside
+    python benchmarks/backend_check.py --compare-paths    # Keras' loop, fused, device data
+    python benchmarks/backend_check.py --epochs 0         # each listing's own epochs
     python benchmarks/backend_check.py --quick            # smoke mode: --dry-run runs
 """
 import importlib.util
@@ -48,7 +50,7 @@ def card_name():
 def run_one(backend, listing, epochs, quick, results_dir, extra=()):
     """Train one listing on one backend; returns the table's cells."""
     command = [sys.executable, os.path.join(ROOT, SCRIPTS[listing]), "--results-dir", results_dir]
-    command += ["--dry-run"] if quick else ["--epochs", str(epochs)]
+    command += ["--dry-run"] if quick else ["--epochs", str(epochs)] if epochs else []
     command += list(extra)
     env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
@@ -64,7 +66,8 @@ def run_one(backend, listing, epochs, quick, results_dir, extra=()):
     after_first = seconds[1:] or seconds  # the first epoch includes compiling
     execution = record.get("execution", {})
     calls = f"{execution.get('steps_per_execution', '?')}" + \
-        (" fused" if execution.get("fused") else "")
+        (" fused" if execution.get("fused") else "") + \
+        (" from the device" if execution.get("device_data") else "")
     return [backend, SCRIPTS[listing], " ".join(extra) or "defaults", calls,
             ", ".join(record["devices"]) or "?", f"{100 * record['test_accuracy']:.2f}%",
             f"{statistics.median(after_first):.3f}",
@@ -77,12 +80,17 @@ def main(argv=None):
     parser.add_argument("--backends", default=",".join(installed),
                         help="comma-separated; default: those installed")
     parser.add_argument("--scripts", default="mlp,cnn,rnn", help="listings, comma-separated")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3, help="0: each listing's own")
     parser.add_argument("--quick", action="store_true", help="each script with --dry-run")
     parser.add_argument("--unfused", action="store_true",
                         help="also run each listing with --steps-per-execution 1 (one step per "
                              "call, nothing fused), beside its defaults")
+    parser.add_argument("--compare-paths", action="store_true",
+                        help="run each listing three ways: Keras' own loop (one step per call), "
+                             "fused executions from the host (--device-data no), its defaults")
     parser.add_argument("--output", default=os.path.join(ROOT, "results", "BACKENDS.md"))
+    parser.add_argument("--results-dir", help="keep the runs' folders here (default: dropped)")
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     backends = [b for b in args.backends.split(",") if b]
     listings = [s for s in args.scripts.split(",") if s]
@@ -91,18 +99,21 @@ def main(argv=None):
         parser.error(f"unknown or no backend or script: {', '.join(unknown) or 'none given'}")
     card = card_name()
     rows = []
-    with tempfile.TemporaryDirectory() as results_dir:
+    variants = [()] + ([("--steps-per-execution", "1")] if args.unfused else [])
+    if args.compare_paths:
+        variants = [("--steps-per-execution", "1"), ("--device-data", "no"), ()]
+    with tempfile.TemporaryDirectory() as scratch:
+        results_dir = args.results_dir or scratch
         for backend in backends:
             for listing in listings:
-                variants = [()] + ([("--steps-per-execution", "1")] if args.unfused else [])
                 for extra in variants:
                     rows.append(run_one(backend, listing, args.epochs, args.quick, results_dir,
                                         extra))
                     print(" | ".join(rows[-1]), flush=True)
     epochs = "smoke mode (--dry-run: 2,048 digits, 1 epoch)" if args.quick \
-        else f"{args.epochs} epochs each"
+        else f"{args.epochs} epochs each" if args.epochs else "each listing's own epochs"
     lines = [f"# The listings on each backend: {card}", "",
-             f"Made by `python benchmarks/backend_check.py` on "
+             f"Made by `python benchmarks/backend_check.py {' '.join(argv)}` on "
              f"{datetime.now(timezone.utc):%Y-%m-%d}, {epochs}, each script's own defaults "
              f"otherwise. Seconds per epoch: the median after the first epoch (which compiles).",
              "", "| backend | script | flags | steps per call | devices | test accuracy | "

@@ -8,9 +8,10 @@ import argparse
 import json
 import math
 import os
-import tempfile
 
 from companion import lifecycle
+from companion.errors import shortened
+from companion.files import results_dir_problem
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, openvino) cannot fit
@@ -29,12 +30,6 @@ def configured_backend():
             return json.load(f).get("backend", "tensorflow")
     except (OSError, ValueError, AttributeError):
         return "tensorflow"
-
-
-def shortened(value, limit=80):
-    """repr(value), cut to `limit` characters, so that an error line stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit - 5]}...' ({len(text)} chars)"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -124,6 +119,7 @@ def optimizer_name(text):
 
 
 JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
+DEVICE_DATA = {"auto": None, "yes": True, "no": False}  # None: on a JAX GPU or TPU
 EPOCH = "epoch"  # --steps-per-execution epoch: every step of an epoch in one call
 
 
@@ -184,6 +180,9 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
         steps_help += " (default: epoch on a JAX GPU or TPU, else 16)"
     parser.add_argument("--steps-per-execution", type=steps_per_execution,
                         default=speed["steps_per_execution"], metavar="N|epoch", help=steps_help)
+    parser.add_argument("--device-data", choices=list(DEVICE_DATA), default="auto",
+                        help="JAX: put the training set on the device once and draw each "
+                             "epoch's batches there (companion/fused.py); auto: on a GPU or TPU")
     add_distribute_arguments(parser)
     add_common_arguments(parser)
     return parser
@@ -210,6 +209,8 @@ def backend_problem(args, backend):
     if backend == "torch" and getattr(args, "steps_per_execution", 1) != 1:
         return (f"argument --steps-per-execution: Keras' PyTorch backend runs one step per call, "
                 f"got {args.steps_per_execution}")
+    if backend != "jax" and getattr(args, "device_data", "auto") == "yes":
+        return f"argument --device-data: yes needs the jax backend (KERAS_BACKEND is {backend})"
     supported = ENGINES.get(backend, ("none",))
     if args.distribute not in supported:
         return (f"argument --distribute: {args.distribute} is not available on the {backend} "
@@ -270,31 +271,3 @@ def parse(parser, argv=None, check=None, results_folder=None):
         if problem:
             parser.error(problem)
     return args
-
-
-def results_dir_problem(path, folder=None):
-    """Why `path` (and `folder` inside it) cannot take results, or None. Creates nothing."""
-    if not path.strip():
-        return "expected a folder, got ''"
-    if max(len(os.fsencode(part)) for part in path.split(os.sep)) > 255 \
-            or len(os.path.abspath(path)) > 3800:  # room left for the run's own names
-        return f"{shortened(path)} is longer than the file system allows (255 bytes a name)"
-    existing = os.path.abspath(path)
-    while not os.path.exists(existing):
-        if os.path.islink(existing):
-            return (f"{existing!r} is a broken symbolic link (to {os.readlink(existing)!r}); "
-                    f"remove it or make its target")
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        return f"{existing!r} is not a directory"
-    inside = os.path.join(path, folder) if folder else None
-    if inside and os.path.lexists(inside) and not os.path.isdir(inside):
-        return f"{inside!r} is a file, where this script's runs go in a folder of that name"
-    try:
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as error:
-        target = os.path.abspath(path)
-        where = "" if target == existing else f", where {target!r} would be made"
-        return f"cannot write to {existing!r}{where} ({error.strerror or error})"
-    return None

@@ -1,7 +1,10 @@
-"""Files that a stop (Ctrl-C, kill) never leaves half-written: reports, figures, benchmarks."""
+"""Where a run may write, checked before any work, and files that a stop (Ctrl-C, kill) never
+leaves half-written: reports, figures, benchmarks."""
 import contextlib
 import os
 import tempfile
+
+from companion.errors import shortened
 
 
 @contextlib.contextmanager
@@ -28,3 +31,31 @@ def write_atomically(path, text):
     """Write `text` to `path` so that a stop leaves the old file or the new one."""
     with replacing(path, "w", ".tmp") as f:
         f.write(text)
+
+
+def results_dir_problem(path, folder=None):
+    """Why `path` (and `folder` inside it) cannot take results, or None. Creates nothing."""
+    if not path.strip():
+        return "expected a folder, got ''"
+    if max(len(os.fsencode(part)) for part in path.split(os.sep)) > 255 \
+            or len(os.path.abspath(path)) > 3800:  # room left for the run's own names
+        return f"{shortened(path)} is longer than the file system allows (255 bytes a name)"
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        if os.path.islink(existing):
+            return (f"{existing!r} is a broken symbolic link (to {os.readlink(existing)!r}); "
+                    f"remove it or make its target")
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return f"{existing!r} is not a directory"
+    inside = os.path.join(path, folder) if folder else None
+    if inside and os.path.lexists(inside) and not os.path.isdir(inside):
+        return f"{inside!r} is a file, where this script's runs go in a folder of that name"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        target = os.path.abspath(path)
+        where = "" if target == existing else f", where {target!r} would be made"
+        return f"cannot write to {existing!r}{where} ({error.strerror or error})"
+    return None

@@ -33,3 +33,20 @@ def test_unknown_backend_is_refused(tmp_path):
                            "--output", os.path.join(tmp_path, "x.md"))
     assert completed.returncode == 2
     assert completed.stderr.splitlines()[-1].endswith("unknown or no backend or script: theano")
+
+
+@pytest.mark.slow
+def test_compare_paths_runs_each_listing_three_ways_and_keeps_the_runs(tmp_path):
+    output, runs = tmp_path / "PATHS.md", tmp_path / "runs"
+    completed = run_script("benchmarks/backend_check.py", "--quick", "--backends", "jax",
+                           "--scripts", "mlp", "--compare-paths", "--results-dir", str(runs),
+                           "--output", str(output))
+    assert completed.returncode == 0, completed.stderr
+    text = output.read_text()
+    assert "backend_check.py --quick --backends jax --scripts mlp --compare-paths" in text
+    rows = [[cell.strip() for cell in line.strip("|").split("|")][:4]
+            for line in text.splitlines() if "mlp_mnist.py" in line]
+    assert rows == [["jax", "mlp_mnist.py", "--steps-per-execution 1", "1"],
+                    ["jax", "mlp_mnist.py", "--device-data no", "16 fused"],
+                    ["jax", "mlp_mnist.py", "defaults", "16 fused"]]  # a CPU: data stays put
+    assert len(os.listdir(runs / "mlp_mnist")) == 3

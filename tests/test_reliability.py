@@ -15,7 +15,7 @@ import pytest
 
 import cnn_mnist
 import concept_figures
-from companion import cli, lifecycle, records, results_index
+from companion import files, lifecycle, records, results_index
 from conftest import ROOT, run_script, start_script
 
 
@@ -95,14 +95,14 @@ def test_flags_that_could_only_fail_later_are_refused_at_once(flags, message, ca
 def test_results_dir_problems_are_found_before_training(tmp_path):
     dangling = tmp_path / "dangling"
     dangling.symlink_to(tmp_path / "nowhere")
-    assert cli.results_dir_problem(str(dangling)) == (
+    assert files.results_dir_problem(str(dangling)) == (
         f"{str(dangling)!r} is a broken symbolic link (to {str(tmp_path / 'nowhere')!r}); "
         "remove it or make its target")
     (tmp_path / "mlp_mnist").write_text("a file in the way")
-    assert cli.results_dir_problem(str(tmp_path), "mlp_mnist") == (
+    assert files.results_dir_problem(str(tmp_path), "mlp_mnist") == (
         f"{str(tmp_path / 'mlp_mnist')!r} is a file, where this script's runs go in a folder "
         "of that name")
-    assert cli.results_dir_problem("/proc/x").startswith(
+    assert files.results_dir_problem("/proc/x").startswith(
         "cannot write to '/proc', where '/proc/x' would be made (")
 
 

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Issue 27's measurement on a lent GPU machine (JAX backend), one command, until $DEADLINE
+# (seconds since 1970). Run from the repository root, with Keras installed (the machine has JAX
+# but no TensorFlow: pip install the carried keras, namex and optree wheels) and MNIST in
+# $KERAS_HOME/datasets/mnist.npz:
+#   DEADLINE=$(( $(date +%s) + 450 )) sh results/gpu/device-data.sh
+# 1. each listing three ways in one run, 3 epochs each: Keras' own loop (one step per call),
+#    fused executions fed from the host (--device-data no), the defaults (on a GPU: the
+#    training set on the device): $OUT/paths.md, about 3 minutes;
+# 2. each listing with its defaults and its own epochs (the device path's test accuracy):
+#    $OUT/listings.md, about 1 minute;
+# 3. the experiment-choice tables, 78 runs, into a fresh folder, timed, until $DEADLINE:
+#    $OUT/tables.log (reproduce.py's own progress lines and the elapsed seconds).
+# Every run's folder (records; no models or figures) comes back in $OUT/runs.tar: extract it
+# in the repository root; its records are under results/gpu/device-data-runs/.
+set -u
+out=${OUT:-/tmp/out} && mkdir -p "$out"
+runs=results/gpu/device-data-runs
+export KERAS_BACKEND=jax
+left() { echo $(( DEADLINE - $(date +%s) )); }
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > "$out/card.txt" 2>&1
+python3 -c "import jax, keras; print('JAX', jax.__version__, 'Keras', keras.__version__)" \
+  >> "$out/card.txt" 2>&1
+timeout -k 10 "$(left)" python3 benchmarks/backend_check.py --backends jax --compare-paths \
+  --epochs 3 --results-dir "$runs/paths" --output "$out/paths.md" > "$out/paths.log" 2>&1
+timeout -k 10 "$(left)" python3 benchmarks/backend_check.py --backends jax --epochs 0 \
+  --results-dir "$runs/listings" --output "$out/listings.md" > "$out/listings.log" 2>&1
+start=$(date +%s)
+timeout -s INT -k 30 "$(left)" python3 reproduce.py --protocol experiment-choice \
+  --seeds 1,2,3 --jobs 18 --results-dir "$runs/tables" > "$out/tables.log" 2>&1
+echo "exit $?, $(( $(date +%s) - start )) s for reproduce.py" >> "$out/tables.log"
+tar cf "$out/runs.tar" --exclude=model.keras --exclude="*.png" "$runs"
