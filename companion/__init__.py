@@ -4,7 +4,7 @@ repository hold the book's listings; this package holds what they need and the b
 Which module does what (imports run downwards: a module imports only those above it):
 
 - errors      the one exception for a problem the reader can fix (printed as one line, exit 2)
-- files       writing a file all at once (a kill leaves the old one or the new one)
+- files       where a run may write (checked first), and a file written all at once
 - processes   the table runner's lock and child processes on Linux, macOS and Windows
 - lifecycle   how a script ends: one line and a status for bad input, Ctrl-C, `kill`, full disk
 - cli         the flags, their types and book defaults, checked before Keras is imported
@@ -14,7 +14,8 @@ Which module does what (imports run downwards: a module imports only those above
 - distribute  --distribute: one device, every local GPU, a TPU, several machines
 - fused, xla_dropout, speed
               how fast, not what: speed.apply(model, args) after compile() sets the speed flags,
-              one compiled scan per execution on JAX (fused), Philox named under XLA on a CPU
+              one compiled scan per execution on JAX, from the device on a GPU (fused), Philox
+              named under XLA on a CPU
 - callbacks   the progress display and the per-epoch log every fit() is given
 - environment, plots, records
               what a run leaves: the machine it ran on, its figures, its folder and record.json
