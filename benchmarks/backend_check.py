@@ -8,7 +8,6 @@ reader's run does. On a CPU it runs too (slowly, without --quick).
 
     python benchmarks/backend_check.py                    # 3 epochs of each listing per backend
     python benchmarks/backend_check.py --backends jax,torch --output results/gpu/h200.md
-    python benchmarks/backend_check.py --unfused          # also one step per call, beside
     python benchmarks/backend_check.py --compare-paths    # Keras' loop, fused, device data
     python benchmarks/backend_check.py --epochs 0         # each listing's own epochs
     python benchmarks/backend_check.py --quick            # smoke mode: --dry-run runs
@@ -82,9 +81,6 @@ def main(argv=None):
     parser.add_argument("--scripts", default="mlp,cnn,rnn", help="listings, comma-separated")
     parser.add_argument("--epochs", type=int, default=3, help="0: each listing's own")
     parser.add_argument("--quick", action="store_true", help="each script with --dry-run")
-    parser.add_argument("--unfused", action="store_true",
-                        help="also run each listing with --steps-per-execution 1 (one step per "
-                             "call, nothing fused), beside its defaults")
     parser.add_argument("--compare-paths", action="store_true",
                         help="run each listing three ways: Keras' own loop (one step per call), "
                              "fused executions from the host (--device-data no), its defaults")
@@ -99,7 +95,7 @@ def main(argv=None):
         parser.error(f"unknown or no backend or script: {', '.join(unknown) or 'none given'}")
     card = card_name()
     rows = []
-    variants = [()] + ([("--steps-per-execution", "1")] if args.unfused else [])
+    variants = [()]
     if args.compare_paths:
         variants = [("--steps-per-execution", "1"), ("--device-data", "no"), ()]
     with tempfile.TemporaryDirectory() as scratch:

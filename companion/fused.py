@@ -147,6 +147,16 @@ def resident_arrays(options):
     return (x, y) if covered else None
 
 
+def as_floatx(array):
+    """Floats in Keras' float type, as Keras' data adapter casts them (to_categorical's float64
+    labels become float32); other arrays as they are."""
+    floatx = keras.config.floatx()
+    if keras.backend.is_float_dtype(array.dtype) and \
+            keras.backend.standardize_dtype(array.dtype) != floatx:
+        return array.astype(floatx)
+    return array
+
+
 class DeviceEpochs:
     """One fit()'s training set on the device, and the compiled programs that train from it.
 
@@ -158,7 +168,7 @@ class DeviceEpochs:
         import jax
 
         self.step, self.batch_size, self.shuffle = step, batch_size, shuffle
-        self.x, self.y = jax.device_put(x), jax.device_put(y)
+        self.x, self.y = jax.device_put(as_floatx(x)), jax.device_put(as_floatx(y))
         self.samples = len(x)
         self.full_batches = self.samples // batch_size
         self.steps_per_epoch = math.ceil(self.samples / batch_size)

@@ -180,8 +180,6 @@ fallbacks = {
                                epochs=1, verbose=0),
     "sample_weight": lambda m: m.fit(x, y, sample_weight=np.ones(1000), epochs=1,
                                      batch_size=128, verbose=0),
-    "validation_split": lambda m: m.fit(x, y, validation_split=0.2, epochs=1, batch_size=128,
-                                        verbose=0),
 }
 for name, fit in fallbacks.items():
     m = model(8, True)
@@ -228,7 +226,7 @@ def test_on_the_device_a_seed_gives_the_same_run(device_data_results):
 @needs_jax
 @pytest.mark.slow
 def test_inputs_the_device_path_does_not_cover_take_keras_path(device_data_results):
-    for name in ("generator", "dataset", "sample_weight", "validation_split"):
+    for name in ("generator", "dataset", "sample_weight"):
         assert device_data_results[f"fallback_{name}"] == [False, 1], name
     assert device_data_results["fused_under_distribution"] is False
 

@@ -4,6 +4,7 @@
 # but no TensorFlow: pip install the carried keras, namex and optree wheels) and MNIST in
 # $KERAS_HOME/datasets/mnist.npz:
 #   DEADLINE=$(( $(date +%s) + 450 )) sh results/gpu/device-data.sh
+# (QUICK=1 in front runs every step in smoke mode, --quick: to try the script on a CPU.)
 # 1. each listing three ways in one run, 3 epochs each: Keras' own loop (one step per call),
 #    fused executions fed from the host (--device-data no), the defaults (on a GPU: the
 #    training set on the device): $OUT/paths.md, about 3 minutes;
@@ -21,12 +22,13 @@ left() { echo $(( DEADLINE - $(date +%s) )); }
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > "$out/card.txt" 2>&1
 python3 -c "import jax, keras; print('JAX', jax.__version__, 'Keras', keras.__version__)" \
   >> "$out/card.txt" 2>&1
-timeout -k 10 "$(left)" python3 benchmarks/backend_check.py --backends jax --compare-paths \
-  --epochs 3 --results-dir "$runs/paths" --output "$out/paths.md" > "$out/paths.log" 2>&1
-timeout -k 10 "$(left)" python3 benchmarks/backend_check.py --backends jax --epochs 0 \
-  --results-dir "$runs/listings" --output "$out/listings.md" > "$out/listings.log" 2>&1
+check() { timeout -k 10 "$(left)" python3 benchmarks/backend_check.py ${QUICK:+--quick} "$@"; }
+check --backends jax --compare-paths --epochs 3 --results-dir "$runs/paths" \
+  --output "$out/paths.md" > "$out/paths.log" 2>&1
+check --backends jax --epochs 0 --results-dir "$runs/listings" \
+  --output "$out/listings.md" > "$out/listings.log" 2>&1
 start=$(date +%s)
-timeout -s INT -k 30 "$(left)" python3 reproduce.py --protocol experiment-choice \
+timeout -s INT -k 30 "$(left)" python3 reproduce.py ${QUICK:+--quick} --protocol experiment-choice \
   --seeds 1,2,3 --jobs 18 --results-dir "$runs/tables" > "$out/tables.log" 2>&1
 echo "exit $?, $(( $(date +%s) - start )) s for reproduce.py" >> "$out/tables.log"
 tar cf "$out/runs.tar" --exclude=model.keras --exclude="*.png" "$runs"
