@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from companion.cli import OneLineParser  # noqa: E402  (the scripts' one-line errors)
+from companion.files import write_atomically  # noqa: E402
 
 SCRIPTS = {"mlp": "mlp_mnist.py", "cnn": "cnn_mnist.py", "rnn": "rnn_mnist.py"}
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -73,6 +74,20 @@ def run_one(backend, listing, epochs, quick, results_dir, extra=()):
             f"{record['versions'].get(backend, '?')}, Keras {record['versions']['keras']}"]
 
 
+def table(card, args, argv, rows):
+    """The Markdown page: how it was made, then one row per run."""
+    epochs = "smoke mode (--dry-run: 2,048 digits, 1 epoch)" if args.quick \
+        else f"{args.epochs} epochs each" if args.epochs else "each listing's own epochs"
+    lines = [f"# The listings on each backend: {card}", "",
+             f"Made by `python benchmarks/backend_check.py {' '.join(argv)}` on "
+             f"{datetime.now(timezone.utc):%Y-%m-%d}, {epochs}, each script's own defaults "
+             f"otherwise. Seconds per epoch: the median after the first epoch (which compiles).",
+             "", "| backend | script | flags | steps per call | devices | test accuracy | "
+             "s/epoch | versions |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = OneLineParser(description=__doc__.splitlines()[0])
     installed = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
@@ -99,25 +114,14 @@ def main(argv=None):
     if args.compare_paths:
         variants = [("--steps-per-execution", "1"), ("--device-data", "no"), ()]
     with tempfile.TemporaryDirectory() as scratch:
-        results_dir = args.results_dir or scratch
         for backend in backends:
             for listing in listings:
                 for extra in variants:
-                    rows.append(run_one(backend, listing, args.epochs, args.quick, results_dir,
-                                        extra))
+                    rows.append(run_one(backend, listing, args.epochs, args.quick,
+                                        args.results_dir or scratch, extra))
                     print(" | ".join(rows[-1]), flush=True)
-    epochs = "smoke mode (--dry-run: 2,048 digits, 1 epoch)" if args.quick \
-        else f"{args.epochs} epochs each" if args.epochs else "each listing's own epochs"
-    lines = [f"# The listings on each backend: {card}", "",
-             f"Made by `python benchmarks/backend_check.py {' '.join(argv)}` on "
-             f"{datetime.now(timezone.utc):%Y-%m-%d}, {epochs}, each script's own defaults "
-             f"otherwise. Seconds per epoch: the median after the first epoch (which compiles).",
-             "", "| backend | script | flags | steps per call | devices | test accuracy | "
-             "s/epoch | versions |", "|---|---|---|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as f:
-        f.write("\n".join(lines) + "\n")
+                    # after every row: a run cut off at a deadline still leaves its page
+                    write_atomically(args.output, table(card, args, argv, rows))
     print(f"Table: {args.output}")
 
 

@@ -19,16 +19,20 @@ out=${OUT:-/tmp/out} && mkdir -p "$out"
 runs=results/gpu/device-data-runs
 export KERAS_BACKEND=jax
 left() { echo $(( DEADLINE - $(date +%s) )); }
+until_deadline() {  # the command, stopped (SIGINT, then SIGKILL) at $DEADLINE; skipped after it
+  if [ "$(left)" -le 10 ]; then echo "skipped: the deadline has passed: $*" >&2; return 1; fi
+  timeout -s INT -k 30 "$(left)" "$@"
+}
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > "$out/card.txt" 2>&1
 python3 -c "import jax, keras; print('JAX', jax.__version__, 'Keras', keras.__version__)" \
   >> "$out/card.txt" 2>&1
-check() { timeout -k 10 "$(left)" python3 benchmarks/backend_check.py ${QUICK:+--quick} "$@"; }
+check() { until_deadline python3 benchmarks/backend_check.py ${QUICK:+--quick} "$@"; }
 check --backends jax --compare-paths --epochs 3 --results-dir "$runs/paths" \
   --output "$out/paths.md" > "$out/paths.log" 2>&1
 check --backends jax --epochs 0 --results-dir "$runs/listings" \
   --output "$out/listings.md" > "$out/listings.log" 2>&1
 start=$(date +%s)
-timeout -s INT -k 30 "$(left)" python3 reproduce.py ${QUICK:+--quick} --protocol experiment-choice \
+until_deadline python3 reproduce.py ${QUICK:+--quick} --protocol experiment-choice \
   --seeds 1,2,3 --jobs 18 --results-dir "$runs/tables" > "$out/tables.log" 2>&1
 echo "exit $?, $(( $(date +%s) - start )) s for reproduce.py" >> "$out/tables.log"
 tar cf "$out/runs.tar" --exclude=model.keras --exclude="*.png" "$runs"
