@@ -1,8 +1,12 @@
 """The figures a classifier's run leaves: learning curves, the test confusion matrix and the
 misclassified digits."""
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")  # files, not windows: the scripts also run on headless machines
+# a character the font lacks (an emoji in a picture's file name) is drawn as a box, unsaid
+warnings.filterwarnings("ignore", "Glyph .* missing from font")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
