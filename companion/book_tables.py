@@ -65,10 +65,18 @@ def table_protocol(protocol, table):
 CHOSEN = "experiment-choice"  # the protocol experiment's choice, table by table
 
 
+COLUMNS = ("table", "row", "layers", "regularizer", "optimizer", "relu", "train", "test")
+
+
 def read_book_rows(path=BOOK_TABLES):
     """The book's rows, in order, as dicts of the CSV's columns (accuracies as floats)."""
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+        reader = csv.DictReader(line for line in f if not line.startswith("#"))
+        rows = list(reader)
+    missing = [name for name in COLUMNS if name not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"no {', '.join(missing)} column (a book table's header: "
+                         f"{','.join(COLUMNS)})")
     for row in rows:
         row["row"] = int(row["row"])
         row["train"] = float(row["train"])

@@ -507,6 +507,18 @@ def test_a_book_table_value_no_script_takes_is_refused_before_any_row(tmp_path, 
     assert not (tmp_path / "results").exists()
 
 
+def test_a_book_table_without_the_books_columns_is_one_line(tmp_path):
+    table = tmp_path / "rows.csv"
+    table.write_text("table,row,train,test\nmlp,1,90.0,90.0\n")
+    completed = run_script("reproduce.py", "--book-table", str(table), "--results-dir",
+                           str(tmp_path / "results"))
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        f"reproduce.py: error: argument --book-table: cannot read {str(table)!r} (no layers, "
+        f"regularizer, optimizer, relu column (a book table's header: "
+        f"table,row,layers,regularizer,optimizer,relu,train,test))"]
+
+
 def test_a_runner_started_with_ctrl_c_ignored_still_stops_on_it_while_starting(tmp_path):
     runner = subprocess.Popen(
         [sys.executable, "reproduce.py", "--quick", "--table", "mlp", "--rows", "1",
