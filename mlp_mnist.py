@@ -11,7 +11,8 @@ Read it beside the book from `load_data` down: the listing's lines come in its o
 comments; every line that is not the listing's says so. The command line comes first, so that
 `--help` and a wrong flag answer before Keras is imported.
 
-    python mlp_mnist.py                  # the listing as printed
+    python mlp_mnist.py                  # the listing's settings on Keras' own fit()
+    python mlp_mnist.py --fast           # the same, with the speed settings that pay here
     python mlp_mnist.py --hidden-units 256-256-256 --optimizer sgd --dropout 0.4  # Table 1.3.2
     python mlp_mnist.py --dry-run        # smoke test: 2,048 training digits, one epoch
     python mlp_mnist.py --distribute mirrored  # every local GPU (see README)
@@ -101,7 +102,8 @@ def train_and_test(model, x_train, y_train, x_test, y_test, args):
     # use of adam optimizer
     # accuracy is good metric for classification tasks
     model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
-    # not in the listing: the speed flags, which change how fast, not what (companion/speed.py)
+    # not in the listing: --fast, or compile()'s speed arguments, only when asked for; a
+    # default run leaves the model as the listing compiled it (companion/speed.py)
     speed.apply(model, args, len(x_train))
     # not in the listing: the per-epoch log that the record keeps, and a progress display that
     # fits where the output goes (companion/callbacks.py)

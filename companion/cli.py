@@ -119,8 +119,23 @@ def optimizer_name(text):
 
 
 JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
-DEVICE_DATA = {"auto": None, "yes": True, "no": False}  # None: on a JAX GPU or TPU
 EPOCH = "epoch"  # --steps-per-execution epoch: every step of an epoch in one call
+KERAS_DEFAULTS = {"jit_compile": "auto", "steps_per_execution": 1}  # compile() left alone
+
+# What --fast turns on, per backend and device: only settings that benchmarks/speed_table.py
+# measured at least 1.25 times faster than Keras' own path on that device, interleaved
+# (docs/speed.md's table names the row of each). "scan": an execution's steps as one compiled
+# jax.lax.scan (companion/fused.py); "device_data": the training set kept on the device. The
+# JAX GPU/TPU entry is not measured on a GPU yet: it is the path built for one, tested for
+# equivalence on the CPU.
+FAST = {
+    ("tensorflow", "cpu"): {"steps_per_execution": 16},
+    ("tensorflow", "accelerator"): {},
+    ("jax", "cpu"): {"steps_per_execution": 16, "scan": True},
+    ("jax", "accelerator"): {"steps_per_execution": EPOCH, "scan": True, "device_data": True},
+    ("torch", "cpu"): {},  # Keras' PyTorch trainer runs one step per call
+    ("torch", "accelerator"): {},
+}
 
 
 def steps_per_execution(text):
@@ -131,36 +146,44 @@ def steps_per_execution(text):
 
 
 def on_accelerator(backend):
-    """Whether JAX computes on a GPU or TPU (it imports JAX: called once the flags are parsed)."""
+    """Whether the backend computes on a GPU or TPU (it imports the backend: called once the
+    flags are parsed, and only for --fast)."""
     if backend == "jax":
         import jax
 
         return jax.default_backend() != "cpu"
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return any(device.device_type != "CPU" for device in tf.config.list_physical_devices())
     return False
 
 
-def speed_defaults(listing, backend, accelerator=None):
-    """compile()'s speed settings for a listing ('mlp', 'cnn', 'rnn') on a backend, decided here
-    alone; they change how fast, not what is computed (docs/speed.md). Steps per call: 16 on a
-    CPU (one compiled loop on TensorFlow, one scan on JAX: companion/fused.py); a whole epoch on
-    a JAX accelerator; 1 on PyTorch, the only value its trainer accepts; None on JAX until the
-    device is known. XLA for the MLP on TensorFlow; elsewhere Keras decides ('auto')."""
-    if backend == "torch":
-        steps = 1
-    elif backend == "jax":
-        steps = None if accelerator is None else EPOCH if accelerator else 16
-    else:
-        steps = 16
-    return {"jit_compile": "yes" if (listing, backend) == ("mlp", "tensorflow") else "auto",
-            "steps_per_execution": steps}
+def fast_settings(backend, accelerator):
+    """What --fast turns on for a backend on a CPU or an accelerator (FAST)."""
+    return dict(FAST.get((backend, "accelerator" if accelerator else "cpu"), {}))
+
+
+def resolve_speed(args, backend):
+    """Fill in compile()'s jit_compile and steps_per_execution: the flag where one was given,
+    else --fast's setting, else Keras' own default; and args.scan, args.device_data for
+    companion/fused.py. A default run leaves all of them as Keras' own compile() has them."""
+    fast = fast_settings(backend, on_accelerator(backend)) if args.fast else {}
+    for key, keras_default in KERAS_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, fast.get(key, keras_default))
+    args.scan = bool(fast.get("scan"))
+    args.device_data = bool(fast.get("device_data"))
 
 
 def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
-    """The flags every training script shares, with that script's book defaults and the speed
-    settings speed_defaults() gives it on the backend in use (what --help shows applies)."""
-    speed = speed_defaults(listing, configured_backend())
+    """The flags every training script shares, with that script's book defaults. A default run
+    is Keras' own compile() and fit(); --fast is the one switch for speed."""
     parser = new_parser(doc)
-    parser.listing = listing  # parse() completes the speed defaults that need the backend
     parser.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
                         help="passes over the training set")
     parser.add_argument("--batch-size", type=BATCH_SIZE, default=batch_size, metavar="N",
@@ -171,18 +194,17 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
                              "Adam and RMSprop: 0.001)")
     parser.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
                         help="rate of the listing's Dropout layers, in [0, 1)")
-    parser.add_argument("--jit-compile", choices=list(JIT_COMPILE), default=speed["jit_compile"],
-                        help="compile each training step with XLA; auto: Keras decides (on a "
-                             "GPU, yes), as compile()'s jit_compile")
-    steps_help = ("training steps run per call into the backend, as compile()'s "
-                  "steps_per_execution; 'epoch': all of an epoch's")
-    if speed["steps_per_execution"] is None:
-        steps_help += " (default: epoch on a JAX GPU or TPU, else 16)"
-    parser.add_argument("--steps-per-execution", type=steps_per_execution,
-                        default=speed["steps_per_execution"], metavar="N|epoch", help=steps_help)
-    parser.add_argument("--device-data", choices=list(DEVICE_DATA), default="auto",
-                        help="JAX: put the training set on the device once and draw each "
-                             "epoch's batches there (companion/fused.py); auto: on a GPU or TPU")
+    parser.add_argument("--fast", action="store_true",
+                        help="the speed settings measured to pay on this backend and device "
+                             "(docs/speed.md): the same model, optimizer, batch and updates, "
+                             "computed in another order, so the last digits may differ")
+    parser.add_argument("--jit-compile", choices=list(JIT_COMPILE), default=None,
+                        help="compile()'s jit_compile (default: auto, Keras decides); given to "
+                             "rerun a record made with another value")
+    parser.add_argument("--steps-per-execution", type=steps_per_execution, default=None,
+                        metavar="N|epoch",
+                        help="compile()'s steps_per_execution (default: 1); 'epoch': all of an "
+                             "epoch's steps in one call")
     add_distribute_arguments(parser)
     add_common_arguments(parser)
     return parser
@@ -206,11 +228,9 @@ def backend_problem(args, backend):
     if args.cpu_devices > 1 and backend != "tensorflow":
         return (f"argument --cpu-devices: splitting the CPU needs the tensorflow backend "
                 f"(KERAS_BACKEND is {backend})")
-    if backend == "torch" and getattr(args, "steps_per_execution", 1) != 1:
+    if backend == "torch" and getattr(args, "steps_per_execution", 1) not in (None, 1):
         return (f"argument --steps-per-execution: Keras' PyTorch backend runs one step per call, "
                 f"got {args.steps_per_execution}")
-    if backend != "jax" and getattr(args, "device_data", "auto") == "yes":
-        return f"argument --device-data: yes needs the jax backend (KERAS_BACKEND is {backend})"
     supported = ENGINES.get(backend, ("none",))
     if args.distribute not in supported:
         return (f"argument --distribute: {args.distribute} is not available on the {backend} "
@@ -264,10 +284,8 @@ def parse(parser, argv=None, check=None, results_folder=None):
     if problem:
         parser.error(problem)
     if hasattr(args, "distribute"):
-        if getattr(args, "steps_per_execution", 0) is None:
-            args.steps_per_execution = speed_defaults(
-                parser.listing, backend, on_accelerator(backend))["steps_per_execution"]
         problem = backend_problem(args, backend)
         if problem:
             parser.error(problem)
+        resolve_speed(args, backend)
     return args

@@ -4,6 +4,7 @@ every record states them."""
 import importlib
 import os
 import platform
+import subprocess
 
 import numpy as np
 
@@ -58,6 +59,23 @@ def accelerator_name():
     return None
 
 
+def code_version():
+    """The git commit the scripts ran from, and whether the tracked files differed from it (a
+    run's own results folder aside); None outside a git checkout or without git."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10)
+        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                  ".", ":(exclude)results"], cwd=root, capture_output=True,
+                                 text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if commit.returncode != 0 or changes.returncode != 0:
+        return None
+    return {"commit": commit.stdout.strip(), "modified": bool(changes.stdout.strip())}
+
+
 def environment(devices=None):
     """Backend and its version, the devices that train (those given, or the one Keras picks),
     the CPU (model, vector extensions, threads) and the library versions."""
@@ -72,4 +90,5 @@ def environment(devices=None):
         "machine": {"platform": platform.platform(), **cpu_info(),
                     "cpu_count": os.cpu_count(), "threads_available": threads},
         "versions": versions,
+        "code": code_version(),
     }

@@ -227,13 +227,11 @@ def training_fields(model, epoch_log, test_loss, test_accuracy):
     return {
         "status": epoch_log.status,
         "parameters": int(model.count_params()),
-        # how each call into the backend ran: steps per call, one compiled scan (fused.py), from
-        # the training set on the device (fused.py), and dropout masks drawn by Philox named
-        # under XLA (xla_dropout.py)
+        # how each call into the backend ran: steps per call, and, under --fast on JAX, one
+        # compiled scan per call (fused.py) from the training set on the device (fused.py)
         "execution": {"steps_per_execution": int(model.steps_per_execution),
                       "fused": bool(getattr(model, "fused_executions", False)),
-                      "device_data": bool(getattr(model, "device_resident", False)),
-                      "xla_dropout_philox": bool(getattr(model, "xla_dropout_philox", False))},
+                      "device_data": bool(getattr(model, "device_resident", False))},
         "epochs": epoch_log.epochs,
         "train_accuracy": epoch_log.epochs[-1]["accuracy"],
         "train_loss": epoch_log.epochs[-1]["loss"],
