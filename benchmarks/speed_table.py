@@ -253,9 +253,9 @@ def main(argv=None):
                             f"{s:.2f}" for s in run["epoch_seconds"])
                         print(f"round {round_index + 1} {listing} {backend} {mode}: {shown}",
                               flush=True)
-    from companion.environment import cpu_info
+    import keras  # only for its version, once the runs are done
 
-    import keras  # noqa: E402  (only for its version, once the runs are done)
+    from companion.environment import cpu_info
 
     record = {
         "command": "python benchmarks/speed_table.py " + " ".join(
