@@ -12,6 +12,7 @@ results/TABLES.md then sets each protocol's mean over seeds 1-3 beside the book'
     python reproduce.py --report                 # rewrite the reports from the records only
     python reproduce.py --quick                  # every row in smoke mode, into a separate folder
     python reproduce.py --seeds 1,2,3 --jobs 8   # 8 rows at once: a GPU has room for them
+    python reproduce.py --seeds 1,2,3 --fast     # every row with the scripts' --fast
 
 Minutes per row on the machines used so far are in results/TABLES.md ("Runs").
 
@@ -37,6 +38,11 @@ def build_parser():
     parser.add_argument("--protocol", choices=list(PROTOCOLS), default=LISTING,
                         help="how every row is trained: " + "; ".join(
                             f"{name}: {protocol['about']}" for name, protocol in PROTOCOLS.items()))
+    parser.add_argument("--fast", action="store_true",
+                        help="train every row with the scripts' --fast (the speed settings "
+                             "measured to pay on this backend and device, docs/speed.md); "
+                             "without it each row is Keras' own path, as its printed command "
+                             "line says")
     parser.add_argument("--quick", action="store_true",
                         help="smoke mode: every run with --dry-run, into "
                              "<results-dir>/tables[-<protocol>]-quick")
@@ -125,12 +131,11 @@ class RowRun:
     """One (row, seed) running as its own process; finish() waits for it and returns None on
     success, else the reason it failed."""
 
-    def __init__(self, runs_dir, row, seed, protocol, quick, verbose, lock, env):
+    def __init__(self, runs_dir, row, seed, args, lock, env):
         self.runs_dir, self.row, self.seed = runs_dir, row, seed
-        self.script, flags = row_flags(row, protocol)
+        self.script, flags = row_flags(row, args.protocol)
         arguments = [*flags, "--seed", str(seed), "--results-dir", row_dir(runs_dir, row, seed)]
-        if quick:
-            arguments.append("--dry-run")
+        arguments += ["--fast"] * args.fast + ["--dry-run"] * args.quick
         print(f"  $ python {self.script} " + " ".join(arguments), flush=True)
         self.output = tempfile.TemporaryFile("w+")
         self.started = time.monotonic()
@@ -138,7 +143,7 @@ class RowRun:
         # means the same folder to both
         self.child = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, self.script), *arguments],
-            stdout=None if verbose else self.output, stderr=subprocess.STDOUT,
+            stdout=None if args.verbose else self.output, stderr=subprocess.STDOUT,
             env=env, **processes.child_options(lock))
 
     def finish(self):
@@ -231,8 +236,7 @@ def run_all(rows, seeds, args, lock):
                     [(run.row, run.seed) for _, run in running.values()]
                 remaining = estimate(left, args)
                 print(f"{label}: running; {remaining}", flush=True)
-                run = RowRun(runs_dir, row, seed, args.protocol, args.quick, args.verbose, lock,
-                             env)
+                run = RowRun(runs_dir, row, seed, args, lock, env)
                 running[run.child.pid] = (label, run)
             label, run = running.pop(wait_for_any(running))
             report_row(label, run, run.finish())

@@ -1,22 +1,18 @@
-"""Seconds per epoch of the MLP, CNN and RNN listings: the book's way, this project's default,
-and the lower bounds that the machine's arithmetic sets.
+"""Seconds per epoch of the MLP, CNN and RNN listings on Keras' own path, against the lower
+bounds that the machine's arithmetic sets.
 
-For each listing it measures, each in a fresh process, on real MNIST:
-  (a) book:    the listing as printed, plain Keras defaults (compile without speed settings);
-  (b) default: the script's own defaults (its --jit-compile and --steps-per-execution);
-  (c) jax:     the script's defaults on the JAX backend, when jax is installed (an alternative
-               a reader can choose with KERAS_BACKEND=jax; TensorFlow stays the default),
-               each call's steps fused into one compiled scan (companion/fused.py);
-  (d) jax-loop: the same without fusing: Keras' own loop of compiled steps;
-in interleaved rounds (a, b, c, a, b, c, ...) so that a slow spell of a shared machine falls on
-all of them, and reports the median epoch time over every round's epochs after its warm-up
-epoch, samples per second and the process's peak memory. Two lower bounds: the training FLOPs
-per epoch counted from the model's layers over (1) the machine's large-matrix multiply rate and
-(2) the rate the backend's kernels reach at the listing's own layer shapes (batch 128), the
-time an epoch would take if it were nothing but those kernels back to back. Writes
-results/BENCHMARKS.md.
+For each listing it measures, each in a fresh process, on real MNIST, Keras' own path (the
+listing's compile() and fit(), as a default run of the script trains) on the TensorFlow
+backend and, when jax is installed, on the JAX backend, in interleaved rounds so that a slow
+spell of a shared machine falls on both; it reports the median epoch time over every round's
+epochs after the warm-up epoch, samples per second and the process's peak memory (where the
+platform reports it). Two lower bounds: the training FLOPs per epoch counted from the model's
+layers over (1) the machine's large-matrix multiply rate and (2) the rate the backend's kernels
+reach at the listing's own layer shapes (batch 128), the time an epoch would take if it were
+nothing but those kernels back to back. Writes results/BENCHMARKS.md. What --fast gains over
+Keras' own path is benchmarks/speed_table.py's measurement.
 
-    python benchmarks/epoch_time.py            # about 15 minutes on a 2-core CPU
+    python benchmarks/epoch_time.py            # about 10 minutes on a 2-core CPU
     python benchmarks/epoch_time.py --quick    # under a minute: 6,000 samples an epoch
 """
 import argparse
@@ -195,11 +191,19 @@ BUILDERS = {
         shape, 10, args.units, args.dropout, args.cell),
 }
 
-def worker(model_name, mode, epochs, samples):
-    """Train the listing for `epochs` epochs on `samples` digits; print one JSON line."""
-    import resource
+def peak_memory_mb():
+    """The process's peak resident memory in MB, or None where `resource` is missing (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    from companion import backend, callbacks, mnist, speed  # isort: skip (Keras, quietly)
+
+def worker(model_name, epochs, samples):
+    """Train the listing on Keras' own path for `epochs` epochs on `samples` digits; print one
+    JSON line."""
+    from companion import backend, callbacks, mnist  # isort: skip (Keras, quietly)
     import keras
 
     (x_train, y_train), _, _ = mnist.load_data()
@@ -207,48 +211,33 @@ def worker(model_name, mode, epochs, samples):
     script, args, model = build_listing(model_name)
     x_train = script.preprocess(x_train[:samples])
     y_train = keras.utils.to_categorical(y_train[:samples])
-    if mode == "book":
-        settings = {}
-    elif mode in ("default", "loop"):  # loop: the same settings, without fused executions
-        settings = speed.compile_settings(args, len(x_train))
-    else:  # a JSON object of compile() settings, to explore
-        settings = json.loads(mode)
-    if mode == "default":  # as the scripts do: compile(), then the speed settings
-        model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
-                      metrics=["accuracy"])
-        speed.apply(model, args, len(x_train))
-    else:
-        model.compile(loss="categorical_crossentropy", optimizer=args.optimizer,
-                      metrics=["accuracy"], **settings)
+    model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
     epoch_log = callbacks.EpochLog()
     model.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size,
               callbacks=[epoch_log], verbose=0)
     timed = [entry["seconds"] for entry in epoch_log.epochs[1:]]  # the first is the warm-up
     print(json.dumps({
-        "model": model_name, "mode": mode, "speed_settings": settings or "Keras defaults",
-        "backend": keras.backend.backend(), "devices": backend.devices(),
+        "model": model_name, "backend": keras.backend.backend(), "devices": backend.devices(),
         "samples": samples, "epoch_seconds": timed,
         "median_seconds": statistics.median(timed),
         "flops_per_sample": training_flops_per_sample(model),
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mb": peak_memory_mb(),
         "final_loss": epoch_log.epochs[-1]["loss"],
     }))
 
 
-def measure(model_name, mode, epochs, samples):
-    """One configuration in a fresh process; mode 'jax' is 'default' on the JAX backend, and
-    'jax-loop' the same without fused executions (Keras' own loop of compiled steps)."""
-    env = dict(os.environ, KERAS_BACKEND="jax") if mode.startswith("jax") else None
-    worker_mode = {"jax": "default", "jax-loop": "loop"}.get(mode, mode)
+def measure(model_name, backend_name, epochs, samples):
+    """One configuration in a fresh process on the named backend."""
     completed = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--worker", model_name,
-         worker_mode, "--epochs", str(epochs), "--samples", str(samples)],
-        cwd=ROOT, capture_output=True, text=True, env=env)
+         "--epochs", str(epochs), "--samples", str(samples)],
+        cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, KERAS_BACKEND=backend_name))
     if completed.returncode != 0:
-        raise SystemExit(f"epoch_time.py: the {model_name} {mode} measurement failed:\n"
+        raise SystemExit(f"epoch_time.py: the {model_name} {backend_name} measurement failed:\n"
                          f"{completed.stderr[-2000:]}")
     result = json.loads(completed.stdout.strip().splitlines()[-1])
-    result["mode"] = mode
+    result["mode"] = backend_name
     return result
 
 
@@ -258,7 +247,8 @@ def combine(rounds):
     result["epoch_seconds"] = [seconds for one in rounds for seconds in one["epoch_seconds"]]
     result["round_medians"] = [one["median_seconds"] for one in rounds]
     result["median_seconds"] = statistics.median(result["epoch_seconds"])
-    result["peak_memory_mb"] = max(one["peak_memory_mb"] for one in rounds)
+    peaks = [one["peak_memory_mb"] for one in rounds if one["peak_memory_mb"] is not None]
+    result["peak_memory_mb"] = max(peaks) if peaks else None
     return result
 
 
@@ -271,15 +261,15 @@ def main():
                              "(under a minute)")
     parser.add_argument("--models", default="mlp,cnn,rnn", help="which listings, e.g. mlp,cnn")
     parser.add_argument("--rounds", type=int, default=2,
-                        help="interleaved rounds of (a), (b), (c), each in fresh processes")
+                        help="interleaved rounds of each backend, each in fresh processes")
     parser.add_argument("--output", default=os.path.join(ROOT, "results", "BENCHMARKS.md"),
                         help="the Markdown report to write")
-    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=int, default=TRAIN_SAMPLES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(*args.worker, args.epochs, args.samples)
+        worker(args.worker, args.epochs, args.samples)
         return
     models = args.models.split(",")
     unknown = set(models) - set(MODELS)
@@ -289,9 +279,7 @@ def main():
     samples = QUICK_SAMPLES if args.quick else TRAIN_SAMPLES
     rounds = 1 if args.quick else args.rounds
     epochs = {"mlp": 5, "cnn": 3, "rnn": 4} if not args.quick else {name: 2 for name in MODELS}
-    modes = ["book", "default"]
-    if importlib.util.find_spec("jax") is not None:
-        modes += ["jax", "jax-loop"]
+    modes = ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") is not None else [])
 
     rows = []
     for name in models:
@@ -300,10 +288,8 @@ def main():
             for mode in modes:
                 result = measure(name, mode, epochs[name], samples)
                 measured[mode].append(result)
-                print(f"{name:4s} {mode:8s} {result['median_seconds']:7.2f} s/epoch "
-                      f"({samples / result['median_seconds']:,.0f} samples/s), "
-                      f"{result['peak_memory_mb']:.0f} MB, {result['backend']}, "
-                      f"{result['speed_settings']}", flush=True)
+                print(f"{name:4s} {mode:10s} {result['median_seconds']:7.2f} s/epoch "
+                      f"({samples / result['median_seconds']:,.0f} samples/s)", flush=True)
         rows += [combine(measured[mode]) for mode in modes]
     # Last, in this process: a backend that reserves the accelerator's memory (JAX does) must
     # not hold it while the measurements above run in their own processes.
@@ -334,6 +320,10 @@ def build_listing(name):
     return script, args, BUILDERS[name](script, args, shape)
 
 
+def megabytes(value):
+    return "-" if value is None else f"{value:.0f}"
+
+
 def write_report(path, rows, rate, size, samples, quick, rounds):
     from companion import environment
     from companion.files import write_atomically
@@ -341,37 +331,32 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
     by_key = {(row["model"], row["mode"]): row for row in rows}
     first = rows[0]
     has_jax = any(row["mode"] == "jax" for row in rows)
-    has_loop = any(row["mode"] == "jax-loop" for row in rows)
     lines = [
-        "# Seconds per epoch: the book's way, this project's default, and the bounds", "",
+        "# Seconds per epoch on Keras' own path, and the bounds", "",
         f"Made by `python benchmarks/epoch_time.py{' --quick' if quick else ''}` on "
         f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}: "
-        f"{environment.cpu_info()['processor']}, {os.cpu_count()} cores, "
-        f"Keras backend {first['backend']} on {', '.join(first['devices'])}; "
-        f"{samples:,} samples an epoch, batch 128; {rounds} interleaved round(s), each "
-        "configuration in a fresh process; median of all rounds' epochs after each process's "
-        "warm-up epoch.", "",
+        f"{environment.cpu_info()['processor']}, {os.cpu_count()} cores, on "
+        f"{', '.join(first['devices'])}; {samples:,} samples an epoch, batch 128; {rounds} "
+        "interleaved round(s), each configuration in a fresh process; median of all rounds' "
+        "epochs after each process's warm-up epoch.", "",
         f"Measured float32 matrix-multiply rate: **{rate:.0f} GFLOP/s** ({size} x {size}, "
         "through the backend, 8 products per timing). FLOP bound = training FLOPs per epoch "
         "(forward, weight gradients, input gradients, counted from the model's Dense, Conv2D "
         "and recurrent layers) / that rate. Kernel bound = the same kernels at the rates the "
         "backend reaches at the listing's own shapes (batch 128; table below), back to back.",
         "",
-        "| listing | FLOP per epoch | FLOP bound, s | kernel bound, s | (a) book, s | "
-        "(b) default, s | (b) settings | samples/s (b) | peak MB (a) / (b) | (a)/(b) | "
-        "(b)/FLOP bound | (b)/kernel bound |"
-        + (" (c) JAX backend, s | (a)/(c) |" if has_jax else "")
-        + (" (d) JAX, Keras' loop, s | (d)/(c) |" if has_loop else ""),
-        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_jax else "")
-        + ("---|---|" if has_loop else "")]
+        "| listing | FLOP per epoch | FLOP bound, s | kernel bound, s | TensorFlow, s | "
+        "samples/s | peak MB | / FLOP bound | / kernel bound |"
+        + (" JAX, s | TensorFlow / JAX |" if has_jax else ""),
+        "|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_jax else "")]
     lines += [listing_line(name, by_key, samples) for name in MODELS
-              if (name, "book") in by_key]
+              if (name, "tensorflow") in by_key]
     lines += ["", "Kernel rates at the listing's shapes (forward kernels, batch 128, through "
               f"the {first['backend']} backend, 50 calls in one compiled loop):", "",
               "| listing | layer | kernel | shapes | GFLOP/s |", "|---|---|---|---|---|"]
     for name in MODELS:
-        if (name, "default") in by_key:
-            for kernel in by_key[(name, "default")]["kernel_rates"]:
+        if (name, "tensorflow") in by_key:
+            for kernel in by_key[(name, "tensorflow")]["kernel_rates"]:
                 shapes = " x ".join("(" + ", ".join(map(str, shape)) + ")"
                                     for shape in kernel["shapes"])
                 lines.append(f"| {name} | {kernel['layer']} | {kernel['operation']} | {shapes} | "
@@ -383,32 +368,18 @@ def write_report(path, rows, rate, size, samples, quick, rounds):
 
 def listing_line(name, by_key, samples):
     """One listing's row of the report's first table."""
-    book, default = by_key[(name, "book")], by_key[(name, "default")]
-    flops = default["flops_per_sample"] * samples
-    line = (f"| {name} | {flops / 1e9:,.1f} G | {default['bound_seconds']:.3g} | "
-            f"{default['kernel_bound_seconds']:.3g} | "
-            f"{book['median_seconds']:.2f} | {default['median_seconds']:.2f} | "
-            f"{settings_text(default['speed_settings'])} | "
-            f"{samples / default['median_seconds']:,.0f} | "
-            f"{book['peak_memory_mb']:.0f} / {default['peak_memory_mb']:.0f} | "
-            f"{book['median_seconds'] / default['median_seconds']:.2f} | "
-            f"{default['median_seconds'] / default['bound_seconds']:.2f} | "
-            f"{default['median_seconds'] / default['kernel_bound_seconds']:.2f} |")
+    own = by_key[(name, "tensorflow")]
+    flops = own["flops_per_sample"] * samples
+    line = (f"| {name} | {flops / 1e9:,.1f} G | {own['bound_seconds']:.3g} | "
+            f"{own['kernel_bound_seconds']:.3g} | {own['median_seconds']:.2f} | "
+            f"{samples / own['median_seconds']:,.0f} | {megabytes(own['peak_memory_mb'])} | "
+            f"{own['median_seconds'] / own['bound_seconds']:.2f} | "
+            f"{own['median_seconds'] / own['kernel_bound_seconds']:.2f} |")
     if (name, "jax") in by_key:
         jax_row = by_key[(name, "jax")]
         line += (f" {jax_row['median_seconds']:.2f} | "
-                 f"{book['median_seconds'] / jax_row['median_seconds']:.2f} |")
-        if (name, "jax-loop") in by_key:
-            loop = by_key[(name, "jax-loop")]
-            line += (f" {loop['median_seconds']:.2f} | "
-                     f"{loop['median_seconds'] / jax_row['median_seconds']:.2f} |")
+                 f"{own['median_seconds'] / jax_row['median_seconds']:.2f} |")
     return line
-
-
-def settings_text(settings):
-    if isinstance(settings, str):
-        return settings
-    return ", ".join(f"{key}={value}" for key, value in settings.items())
 
 
 if __name__ == "__main__":

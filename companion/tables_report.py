@@ -114,13 +114,14 @@ def delta_cell(summary):
 
 
 def within_lines(summaries, protocol):
-    """'N of 26 rows within 0.5 points (3-seed means), protocol NAME' (+ what is missing), then
+    """'N of 26 rows within 0.5 points (means over each row's seeds), protocol NAME' (+ what is
+    missing), then
     the same count where the train accuracy is within the band too."""
     full = [s for s in summaries if complete(s)]
     test_within = [s for s in full if abs(s["test"] - s["row"]["test"]) <= TOLERANCE]
     both = sum(abs(s["train"] - s["row"]["train"]) <= TOLERANCE for s in test_within)
     line = (f"{len(test_within)} of {len(summaries)} rows within {TOLERANCE} points "
-            f"({len(SEEDS)}-seed means), protocol {protocol}")
+            f"(means over each row's seeds, {len(SEEDS)} or more), protocol {protocol}")
     if len(full) < len(summaries):
         seeds = ",".join(map(str, SEEDS))
         missing = len(summaries) - len(full)
@@ -220,11 +221,17 @@ def table_section(table, rows, summaries, evidence):
 
 
 def runs_section(summaries, report_folder):
-    """Which seeds each row has under each protocol, how long they took, where, and links."""
-    lines = ["## Runs", ""]
+    """Which seeds each row has under each protocol, how long they took, where and with which
+    speed settings each seed trained, and links."""
+    lines = ["## Runs", "",
+             "Each seed's machine (the CPU with its widest vector extensions, or the accelerator), "
+             "backend and the compile() settings it trained with, from its record: XLA is "
+             "jit_compile=True (\"auto\": Keras decides), then the steps per call, and "
+             "\"scan\" where --fast's compiled scan ran them (companion/fused.py). The same seed "
+             "can reach another accuracy on another CPU (docs/tables.md).", ""]
     for p in summaries:
-        lines += [f"Protocol `{p}`:", "", "| Row | Seeds | Minutes | Machine | Records |",
-                  "|---|---|---|---|---|"]
+        lines += [f"Protocol `{p}`:", "", "| Row | Seeds | Minutes | Machine and settings, per "
+                  "seed | Records |", "|---|---|---|---|---|"]
         for s in summaries[p]:
             if not s["seeds"] and not s["failures"]:
                 continue
@@ -233,23 +240,52 @@ def runs_section(summaries, report_folder):
             links += "".join(f"; seed {seed} failed: {reason}" for seed, reason in s["failures"])
             minutes = f"{s['minutes']:.1f}" if s["seeds"] else "-"
             lines.append(f"| {s['row']['id']} | {','.join(map(str, s['seeds'])) or '-'} | "
-                         f"{minutes} | {machines(s['records'])} | {links} |")
+                         f"{minutes} | {machines(s['seeds'], s['records'])} | {links} |")
         lines.append("")
     return lines
 
 
-def machines(records):
-    """The processors (or accelerators) the runs trained on, once each."""
+def machine_and_settings(record):
+    """Where and how one run trained: 'Intel Xeon (avx512f), tensorflow, XLA, 16 steps'."""
+    devices = [d for d in record.get("devices", []) if not d.startswith("cpu")]
+    machine = record.get("machine", {})
+    if devices:
+        name = " ".join(filter(None, [record.get("accelerator"), ", ".join(devices)]))
+    else:
+        widest = [ext for ext in ("avx512f", "avx2", "avx", "neon", "asimd")
+                  if ext in machine.get("vector_extensions", [])][:1]
+        name = machine.get("processor", "?").replace("(R)", "").replace(" Processor", "")
+        name += f" ({widest[0]})" if widest else " (extensions not recorded)"
+    settings = record.get("hyperparameters", {})
+    execution = record.get("execution") or {}
+    jit = settings.get("jit_compile")
+    steps = execution.get("steps_per_execution", settings.get("steps_per_execution"))
+    described = [name, record.get("keras_backend", "?"),
+                 {"yes": "XLA", "no": "no XLA", "auto": "jit auto"}.get(jit, "jit auto"),
+                 f"{steps or 1} step{'s' if (steps or 1) != 1 else ''}"
+                 + (" scan" if execution.get("fused") else "")]
+    return ", ".join(described)
+
+
+def machines_once(records):
+    """The machines and settings these runs trained with, each named once."""
     names = []
     for record in records:
-        devices = [d for d in record.get("devices", []) if not d.startswith("cpu")]
-        name = ", ".join(devices) if devices else record.get("machine", {}).get("processor", "?")
-        if devices and record.get("accelerator"):
-            name = f"{record['accelerator']} {name}"
-        name = f"{name} ({record.get('keras_backend', '?')})"
-        if name not in names:
-            names.append(name)
+        if machine_and_settings(record) not in names:
+            names.append(machine_and_settings(record))
     return "; ".join(names)
+
+
+def machines(seeds, records):
+    """Each seed's machine and settings, seeds that share them grouped: '1-3: ...; 4: ...'."""
+    groups = []
+    for seed, record in zip(seeds, records):
+        text = machine_and_settings(record)
+        if groups and groups[-1][1] == text:
+            groups[-1][0].append(seed)
+        else:
+            groups.append(([seed], text))
+    return "; ".join(f"{','.join(map(str, group))}: {text}" for group, text in groups)
 
 
 def finding(row, by_protocol, evidence_label=None):

@@ -18,7 +18,7 @@ from companion.book_tables import (
     runs_folder,
 )
 from companion.files import write_atomically
-from companion.tables_report import accuracy_cell, complete, machines, plt, save, summarize
+from companion.tables_report import accuracy_cell, complete, machines_once, plt, save, summarize
 
 FOLDER = os.path.join("investigations", "protocols")
 # the hypotheses: every protocol but a per-table choice among them
@@ -195,8 +195,8 @@ def results_table(chosen_rows, summaries):
                 cells.append(accuracy_cell(s, key) + (f" ({s[key] - row[key]:+.2f})"
                                                       if s["seeds"] else ""))
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Where each hypothesis's runs trained (Keras backend in brackets):", ""]
-    lines += [f"- `{p}`: " + (machines([r for s in summaries[p] for r in s["records"]])
+    lines += ["", "Where each hypothesis's runs trained, with which backend and settings:", ""]
+    lines += [f"- `{p}`: " + (machines_once([r for s in summaries[p] for r in s["records"]])
                               or "no runs yet") for p in HYPOTHESES]
     return lines + [""]
 

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from companion import cli
 from conftest import run_script
 
 
@@ -14,7 +15,7 @@ def test_unknown_backend_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_check_runs_each_listing_three_ways_from_the_runs_records(tmp_path):
+def test_check_runs_each_listing_both_ways_from_the_runs_records(tmp_path):
     """On JAX, the GPU machines' backend (TensorFlow's smoke runs are tests/test_scripts.py)."""
     output, runs = tmp_path / "BACKENDS.md", tmp_path / "runs"
     completed = run_script("benchmarks/backend_check.py", "--quick", "--backends", "jax",
@@ -26,12 +27,13 @@ def test_check_runs_each_listing_three_ways_from_the_runs_records(tmp_path):
     assert "backend_check.py --quick --backends jax --scripts mlp --compare-paths" in lines[2]
     rows = [line.strip("|").split("|") for line in lines if line.startswith("| ") and
             "mlp_mnist.py" in line]
+    fast = cli.FAST[("jax", "cpu")]  # what --fast turns on here, a CPU
+    fast_calls = str(fast.get("steps_per_execution", 1)) + (" fused" if fast.get("scan") else "")
     assert [[cell.strip() for cell in row][:5] for row in rows] == [
-        ["jax", "mlp_mnist.py", "--steps-per-execution 1", "1", "cpu:0"],
-        ["jax", "mlp_mnist.py", "--device-data no", "16 fused", "cpu:0"],
-        ["jax", "mlp_mnist.py", "defaults", "16 fused", "cpu:0"]]  # a CPU: the data stays put
+        ["jax", "mlp_mnist.py", "defaults", "1", "cpu:0"],
+        ["jax", "mlp_mnist.py", "--fast", fast_calls, "cpu:0"]]
     for row in rows:
         accuracy = float(row[5].strip().rstrip("%"))
         assert 10.0 < accuracy <= 100.0  # 2,048 digits, one epoch: well above chance
         assert float(row[6]) > 0
-    assert len(os.listdir(runs / "mlp_mnist")) == 3  # the runs' folders were kept
+    assert len(os.listdir(runs / "mlp_mnist")) == 2  # the runs' folders were kept

@@ -157,7 +157,8 @@ def test_report_shows_the_protocol_the_command_ran_beside_the_listing_and_the_ch
 def test_summary_line_counts_only_rows_with_all_three_seeds():
     summaries = [summary(97.6), summary(97.4), summary(98.0, seeds=(1,)), summary(98.4)]
     assert tables_report.within_lines(summaries, "keras2-batch32")[0] == (
-        "2 of 4 rows within 0.5 points (3-seed means), protocol keras2-batch32; "
+        "2 of 4 rows within 0.5 points (means over each row's seeds, 3 or more), protocol "
+        "keras2-batch32; "
         "1 row does not have seeds 1,2,3 yet")
     summaries.append(summary(98.1, seeds=(2,)))
     assert tables_report.within_lines(summaries, "keras2-batch32")[0].endswith(
@@ -226,13 +227,29 @@ def test_finding_points_to_the_experiment_rows_whose_evidence_the_table_shows_on
         "(SGD), Δ test by hypothesis: not all seeds yet.")
 
 
-def test_runs_column_names_the_card_a_gpu_row_trained_on():
-    records = [{"devices": ["gpu:0"], "accelerator": "NVIDIA H200", "keras_backend": "jax"},
-               {"devices": ["gpu:0"], "keras_backend": "jax"},  # a record from before the card
-               {"devices": ["cpu:0"], "accelerator": None, "keras_backend": "tensorflow",
-                "machine": {"processor": "Intel(R) Xeon(R) Processor"}}]
-    assert tables_report.machines(records) == \
-        "NVIDIA H200 gpu:0 (jax); gpu:0 (jax); Intel(R) Xeon(R) Processor (tensorflow)"
+def test_runs_column_names_each_seeds_machine_and_settings():
+    xeon = {"devices": ["cpu:0"], "accelerator": None, "keras_backend": "tensorflow",
+            "machine": {"processor": "Intel(R) Xeon(R) Processor",
+                        "vector_extensions": ["avx", "avx2", "avx512f"]},
+            "hyperparameters": {"jit_compile": "yes", "steps_per_execution": 16},
+            "execution": {"steps_per_execution": 16, "fused": False}}
+    epyc = {**xeon, "machine": {"processor": "AMD EPYC", "vector_extensions": ["avx", "avx2"]},
+            "hyperparameters": {"jit_compile": "auto", "steps_per_execution": 1},
+            "execution": {"steps_per_execution": 1, "fused": False}}
+    h200 = {"devices": ["gpu:0"], "accelerator": "NVIDIA H200", "keras_backend": "jax",
+            "hyperparameters": {"jit_compile": "auto", "steps_per_execution": "epoch"},
+            "execution": {"steps_per_execution": 469, "fused": True}}
+    old = {"devices": ["cpu:0"], "keras_backend": "tensorflow",  # before the extensions
+           "machine": {"processor": "AMD EPYC"}, "hyperparameters": {}}
+    assert tables_report.machines([1, 2, 3, 4, 5], [xeon, xeon, xeon, epyc, epyc]) == (
+        "1,2,3: Intel Xeon (avx512f), tensorflow, XLA, 16 steps; "
+        "4,5: AMD EPYC (avx2), tensorflow, jit auto, 1 step")
+    assert tables_report.machines([1, 2], [h200, old]) == (
+        "1: NVIDIA H200 gpu:0, jax, jit auto, 469 steps scan; "
+        "2: AMD EPYC (extensions not recorded), tensorflow, jit auto, 1 step")
+    assert tables_report.machines_once([xeon, epyc, xeon]) == (
+        "Intel Xeon (avx512f), tensorflow, XLA, 16 steps; AMD EPYC (avx2), tensorflow, "
+        "jit auto, 1 step")
 
 
 def test_stopped_report_write_leaves_the_old_file_and_no_stray_one(tmp_path, monkeypatch):
@@ -299,7 +316,8 @@ def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_
     assert record["hyperparameters"]["batch_size"] == 32
     assert not os.path.exists(os.path.join(results_dir, "tables-quick"))  # the listing's folder
     report = open(os.path.join(results_dir, "TABLES_QUICK.md")).read()
-    assert "- 0 of 26 rows within 0.5 points (3-seed means), protocol keras2-batch32; 26 rows " \
+    assert "- 0 of 26 rows within 0.5 points (means over each row's seeds, 3 or more), " \
+           "protocol keras2-batch32; 26 rows " \
            "do not have seeds 1,2,3 yet" in report.splitlines()  # quick runs have one seed
 
 
@@ -440,7 +458,8 @@ def test_report_regenerated_from_records_matches_them(diverging_run):
     cells = [cell.strip() for cell in runs_line.strip("|").split("|")]
     assert cells[1] == "1"
     assert re.search(r"\]\((.*)\)", cells[4]).group(1) == os.path.relpath(record_path, results_dir)
-    assert "- 0 of 2 rows within 0.5 points (3-seed means), protocol listing; 2 rows do not " \
+    assert "- 0 of 2 rows within 0.5 points (means over each row's seeds, 3 or more), " \
+           "protocol listing; 2 rows do not " \
            "have seeds 1,2,3 yet" in report.splitlines()
     assert os.path.exists(os.path.join(results_dir, "TABLES_QUICK.png"))
 

@@ -77,9 +77,13 @@ def test_training_script_smoke_run(script, backend, results_dir):
     assert record["devices"] == ["cpu:0"]  # the device that trained: no GPU here
     assert record["accelerator"] is None
     assert set(record["versions"]) >= {"python", "keras", "numpy", backend}
-    speed = cli.speed_defaults(script.split("_")[0], backend, accelerator=False)  # a CPU
-    assert record["hyperparameters"]["steps_per_execution"] == speed["steps_per_execution"]
-    assert record["hyperparameters"]["jit_compile"] == speed["jit_compile"]
+    # Keras' own path: compile() decides jit_compile, one step per call
+    assert record["hyperparameters"]["steps_per_execution"] == 1
+    assert record["hyperparameters"]["jit_compile"] == "auto"
+    assert record["hyperparameters"]["fast"] is False
+    assert record["execution"] == {"steps_per_execution": 1, "fused": False,
+                                   "device_data": False}
+    assert len(record["code"]["commit"]) == 40 and isinstance(record["code"]["modified"], bool)
     machine = record["machine"]
     assert machine["processor"] and machine["cpu_count"] >= 1
     assert machine["threads_available"] >= 1 and isinstance(machine["vector_extensions"], list)
@@ -121,19 +125,10 @@ def assert_saved_model_scores_as_recorded(script, folder, record):
     assert np.mean(predicted == y_test) == pytest.approx(record["test_accuracy"], abs=1e-4)
 
 
-def test_speed_defaults_are_ones_each_backend_accepts():
+def test_fast_asks_torch_for_nothing_its_trainer_refuses():
     """Checked without torch: Keras' PyTorch trainer refuses steps_per_execution > 1."""
-    assert cli.speed_defaults("mlp", "tensorflow") == {"jit_compile": "yes",
-                                                       "steps_per_execution": 16}
-    assert cli.speed_defaults("cnn", "tensorflow") == {"jit_compile": "auto",
-                                                       "steps_per_execution": 16}
-    assert cli.speed_defaults("rnn", "jax", accelerator=False) == {"jit_compile": "auto",
-                                                                   "steps_per_execution": 16}
-    # on JAX the default waits for the device, asked once the flags are parsed
-    assert cli.speed_defaults("rnn", "jax")["steps_per_execution"] is None
-    for listing in ("mlp", "cnn", "rnn"):
-        assert cli.speed_defaults(listing, "torch") == {"jit_compile": "auto",
-                                                        "steps_per_execution": 1}
+    for device in ("cpu", "accelerator"):
+        assert cli.FAST[("torch", device)] == {}
     args = argparse.Namespace(steps_per_execution=16, cpu_devices=1, distribute="none")
     assert cli.backend_problem(args, "torch") == (
         "argument --steps-per-execution: Keras' PyTorch backend runs one step per call, got 16")
