@@ -54,6 +54,8 @@ if __name__ == "__main__":  # not in the listing: the flags are checked before K
 # not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
 # held back (companion/backend.py)
 from companion import callbacks, distribute, lifecycle, mnist, records, speed  # isort: skip
+# not in the listing's spelling: it imports Sequential, Dense, ... from tensorflow.keras (Keras 2's
+# home); Keras 3 is `import keras`, its layers `from keras import layers`
 import keras
 import numpy as np
 from keras import layers
@@ -84,6 +86,8 @@ def preprocess(images):
 
 # network parameters (the defaults are the listing's; the flags give a Table 1.4.1 row's)
 # image is processed as is (square grayscale)
+# (the listing sets input_shape = (image_size, image_size, 1) here; main() passes it in, read
+# from the preprocessed images)
 def build_model(input_shape, num_labels, filters=64, kernel_size=3, pool_size=2, dropout=0.2):
     # model is a stack of CNN-ReLU-MaxPooling
     model = keras.Sequential()

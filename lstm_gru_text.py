@@ -10,9 +10,10 @@ results/TEXT.md; on the similar MR sentence-polarity corpus, published results a
 
     python lstm_gru_text.py                          # all three cells, seed 1
     python lstm_gru_text.py --cell lstm --trainable-embedding
-    python lstm_gru_text.py --embeddings glove.6B.100d.txt   # a Stanford GloVe file
     python lstm_gru_text.py --dataset imdb           # Keras' IMDB reviews (needs internet)
     python lstm_gru_text.py --dry-run                # smoke test: 1,024 sentences, one epoch
+
+With a Stanford GloVe file (glove.6B.100d.txt, say), `--embeddings` followed by its path uses it.
 """
 import argparse
 import os

@@ -42,6 +42,8 @@ if __name__ == "__main__":  # not in the listing: the flags are checked before K
 # not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
 # held back (companion/backend.py)
 from companion import callbacks, distribute, lifecycle, mnist, records, speed  # isort: skip
+# not in the listing's spelling: it imports Sequential, Dense, ... from tensorflow.keras (Keras 2's
+# home); Keras 3 is `import keras`, its layers `from keras import layers`
 import keras
 import numpy as np
 from keras import layers
@@ -112,6 +114,8 @@ def train_and_test(model, x_train, y_train, x_test, y_test, args):
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
               callbacks=[epoch_log, progress])
     # validate the model on test dataset to determine generalization
+    # (not in the listing: the loss is kept for the record, and the progress display replaces
+    # the listing's verbose=0)
     loss, acc = model.evaluate(x_test, y_test, batch_size=args.batch_size, callbacks=[progress])
     print("\nTest accuracy: %.1f%%" % (100.0 * acc))
     return epoch_log, loss, acc

@@ -36,10 +36,12 @@ def main(argv=None):
     # (not in the listing: Keras' file, a download or a PyPI package, checked: companion/mnist.py)
     (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)
     # count the number of unique train labels
+    # (not in the listing's spelling: it prints dict(zip(*np.unique(y_train, return_counts=True)));
+    # label_counts() gives the same counts with plain ints, for the record)
     train_counts = mnist.label_counts(y_train)
     print("Train labels: ", train_counts)
     # count the number of unique test labels
-    test_counts = mnist.label_counts(y_test)
+    test_counts = mnist.label_counts(y_test)  # (the same, for y_test)
     print("Test labels: ", test_counts)
     # sample 25 mnist digits from train dataset
     indexes = np.random.randint(0, x_train.shape[0], size=25)

@@ -8,9 +8,9 @@ One line per image gives the most likely digit and the next two:
 
     photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)
 
-    python predict_digit.py my-seven.png photo.jpg        # the newest CNN run with defaults
-    python predict_digit.py --script mlp my-seven.png     # the same for the MLP
-    python predict_digit.py --model results/cnn_mnist/<run>/model.keras my-seven.png
+    python predict_digit.py docs/handwriting/seven.jpg    # the newest CNN run with defaults
+    python predict_digit.py --script mlp docs/handwriting/seven.jpg  # the same for the MLP
+    python predict_digit.py --model results/cnn_mnist/CNN_RUN/model.keras docs/handwriting/seven.jpg
     python predict_digit.py --evaluate --script cnn       # the model's MNIST test accuracy
 
 A figure of each input, the 28x28 digit the model saw and its ten probabilities goes to a new

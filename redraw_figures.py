@@ -8,7 +8,7 @@ keep a clone light; this remakes them where a reader wants them, into the run's 
     misclassified.png  25 misclassified test digits: needs the run's model.keras and MNIST
     model.png          the model diagram: needs model.keras and Graphviz
 
-    python redraw_figures.py results/tables/mlp-01-seed1/mlp_mnist/20261126-150102
+    python redraw_figures.py results/tables/mlp-01-seed1/mlp_mnist/20261126-150701
     python redraw_figures.py results/tables-epochs-x8/*/mlp_mnist/*   # many at once
 """
 import argparse

@@ -85,7 +85,7 @@ def load_data(dry_run=False):
 
 
 def keras_mnist_load_data():
-    import keras
+    from companion.backend import keras  # only when Keras must download the file
 
     return keras.datasets.mnist.load_data()
 
