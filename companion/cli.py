@@ -146,8 +146,11 @@ def steps_per_execution(text):
 
 
 def on_accelerator(backend):
-    """Whether the backend computes on a GPU or TPU (it imports the backend: called once the
-    flags are parsed, and only for --fast)."""
+    """Whether the backend computes on a GPU or TPU. Only --fast asks, once the flags are
+    parsed: it imports Keras (quietly, companion/backend.py) and lists the physical devices
+    without starting TensorFlow's runtime, which --cpu-devices must still configure."""
+    from companion.backend import quiet_native_stderr  # noqa: F401  (Keras, quietly)
+
     if backend == "jax":
         import jax
 

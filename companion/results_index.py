@@ -19,16 +19,22 @@ REPORTS = [
      "python reproduce.py --report"),
     ("investigations/protocols/README.md", "which protocol made the book's tables",
      "sh results/investigations/protocols/run.sh"),
-    ("investigations/mlp-speed-defaults/README.md", "the MLP's accuracy before and after its "
-     "speed defaults", "sh results/investigations/mlp-speed-defaults/run.sh"),
+    ("investigations/mlp-speed-defaults/README.md", "the MLP's accuracy under Keras' own "
+     "settings and under its former speed defaults (XLA, 16 steps per call)",
+     "sh results/investigations/mlp-speed-defaults/run.sh"),
     ("investigations/xla-cpu/README.md", "the MLP's epoch on a CPU with and without XLA, "
-     "and with Keras' dropout or Philox named under XLA, at Table 1.3.2's widths",
-     "sh results/investigations/xla-cpu/run.sh, then "
+     "and with Keras' dropout or Philox named under XLA (code since deleted), at Table 1.3.2's "
+     "widths", "sh results/investigations/xla-cpu/run.sh at commit 1442344, then "
      "python3 results/investigations/xla-cpu/summary.py"),
+    ("investigations/seed-portability/README.md", "one seed, one code path, several CPUs: "
+     "how far a run's accuracy moves", "python3 results/investigations/seed-portability/"
+     "summary.py"),
+    ("speed/README.md", "seconds per epoch: Keras' own path, --fast and the book's own script, "
+     "TensorFlow and JAX", "python benchmarks/speed_table.py --book-repo DIR"),
     ("BENCHMARKS.md", "seconds per epoch against the arithmetic's bounds",
      "python benchmarks/epoch_time.py"),
-    ("gpu/", "the listings on a lent GPU, one file per card and backend",
-     "python benchmarks/backend_check.py"),
+    ("gpu/", "the listings on lent GPUs; h100-jax.md is a log typed by hand from printed "
+     "output, with no record behind it", "python benchmarks/backend_check.py"),
     ("TEXT.md", "the text classifiers over seeds 1-3",
      "python lstm_gru_text.py --seeds 1,2,3, then python -m companion.results_index"),
     ("figures/", "the chapter's concept figures", "python concept_figures.py"),

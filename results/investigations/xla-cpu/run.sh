@@ -1,4 +1,7 @@
 #!/bin/sh
+# Historical: companion/xla_dropout.py was deleted on 2026-12-05 (forcing XLA on a CPU did not
+# pay: docs/speed.md). Run this from a checkout of commit 1442344, where it still exists:
+#   git worktree add ../at-1442344 1442344 && cd ../at-1442344
 # Round 2: does naming Philox for Keras' dropout under XLA (companion/xla_dropout.py, now the
 # scripts' default on TensorFlow with XLA on a CPU) remove round 1's slowdown at every width of
 # Table 1.3.2? At the listing's widths and rows 9, 12 and 13's: TensorFlow with XLA and Keras'
