@@ -38,7 +38,7 @@ def build_parser():
     parser.add_argument("--hidden-units", type=cli.WIDTH, default=64, metavar="N",
                         help="units in the recurrent layer")
     # Deviation from the notes, which use no dropout: without it LSTM and GRU overfit this small
-    # corpus after about 10 epochs (README, "Text").
+    # corpus after about 10 epochs (docs/text.md).
     parser.add_argument("--dropout", type=cli.dropout_rate, default=0.3, metavar="RATE",
                         help="dropout on the recurrent layer's inputs, as rnn_mnist.py's "
                              "SimpleRNN(dropout=...); the notes use none (0)")
