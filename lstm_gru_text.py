@@ -65,6 +65,7 @@ def build_parser():
     parser.add_argument("--seeds", type=cli.seed_list, default=None, metavar="N,N",
                         help="run once per seed (e.g. 1,2,3) and print mean and spread; "
                              "overrides --seed")
+    cli.add_speed_arguments(parser)  # what --fast does here was measured on the listings
     cli.add_distribute_arguments(parser)
     cli.add_common_arguments(parser, dry_run="smoke test: 1,024 training sentences, one epoch")
     return parser
@@ -74,7 +75,7 @@ if __name__ == "__main__":  # the flags are checked before Keras is imported
     cli.parse(build_parser())
 
 from companion import (  # isort: skip
-    callbacks, distribute, errors, lifecycle, plots, records, text_data)
+    callbacks, distribute, errors, lifecycle, plots, records, speed, text_data)
 import statistics
 
 import keras
@@ -121,6 +122,7 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
     model = build_model(cell, vocab_size, embedding_matrix, args.hidden_units, args.dropout,
                         args.learning_rate, args.trainable_embedding)
     model.build((None, x_train.shape[1]))
+    speed.apply(model, args, len(x_train))  # --fast, only when asked for (companion/speed.py)
     model.summary()
     # the per-epoch log that the record keeps, and a progress display that fits where the
     # output goes (companion/callbacks.py)

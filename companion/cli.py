@@ -197,6 +197,14 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
                              "Adam and RMSprop: 0.001)")
     parser.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
                         help="rate of the listing's Dropout layers, in [0, 1)")
+    add_speed_arguments(parser)
+    add_distribute_arguments(parser)
+    add_common_arguments(parser)
+    return parser
+
+
+def add_speed_arguments(parser):
+    """--fast, and compile()'s own jit_compile and steps_per_execution (companion/speed.py)."""
     parser.add_argument("--fast", action="store_true",
                         help="the speed settings measured to pay on this backend and device "
                              "(docs/speed.md): the same model, optimizer, batch and updates, "
@@ -208,9 +216,6 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
                         metavar="N|epoch",
                         help="compile()'s steps_per_execution (default: 1); 'epoch': all of an "
                              "epoch's steps in one call")
-    add_distribute_arguments(parser)
-    add_common_arguments(parser)
-    return parser
 
 
 def add_distribute_arguments(parser):
