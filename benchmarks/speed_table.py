@@ -167,8 +167,8 @@ def fast_settings_of(runs):
 def cell(summary, field):
     if not summary:
         return "not run"
-    if "error" in summary:
-        return "failed"
+    if "error" in summary:  # a run stopped (killed: exit -9) did not finish its epochs
+        return "stopped" if summary["error"].startswith(("exit -9", "exit 137")) else "failed"
     return f"{summary[field]:.2f}"
 
 
@@ -181,9 +181,10 @@ def markdown(record):
              f"epoch, \"first\" the first epoch's own (it compiles). Keras {record['keras']}. "
              f"Ratios compare columns of the same run: Keras' own / `--fast` is --fast's "
              f"speed-up (it pays at {PAYS} or more); book / Keras' own is the book's script "
-             f"against a default run.", "",
+             f"against a default run. \"stopped\": the run was stopped before its epochs ended "
+             f"(killed; the record keeps its exit status).", "",
              "| listing | backend | Keras' own, s | first | `--fast`, s | first | "
-             "--fast turned on | Keras' own / --fast | pays | book's script, s | first | "
+             "--fast ran with | Keras' own / --fast | pays | book's script, s | first | "
              "book / Keras' own |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in record["rows"]:
@@ -224,10 +225,17 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--output", default=OUTPUT, help="folder for speed.json and README.md")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/speed.md as it is")
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite README.md and docs/speed.md's table from the record "
+                             "(speed.json) in --output")
     parser.add_argument("--book-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.book_worker:
         book_worker(args.book_worker[0], int(args.book_worker[1]))
+        return
+    if args.report:
+        with open(os.path.join(args.output, "speed.json")) as f:
+            write_reports(json.load(f), args)
         return
     listings = [name for name in args.listings.split(",") if name]
     backends = [name for name in args.backends.split(",") if name]
@@ -271,6 +279,13 @@ def main(argv=None):
 
     os.makedirs(args.output, exist_ok=True)
     write_atomically(os.path.join(args.output, "speed.json"), json.dumps(record, indent=1) + "\n")
+    write_reports(record, args)
+
+
+def write_reports(record, args):
+    """README.md beside the record, and docs/speed.md's table (unless --no-doc)."""
+    from companion.files import write_atomically
+
     table_text = markdown(record)
     write_atomically(os.path.join(args.output, "README.md"),
                      "# Keras' own path, --fast and the book's script: seconds per epoch\n\n"

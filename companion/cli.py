@@ -122,19 +122,17 @@ JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
 EPOCH = "epoch"  # --steps-per-execution epoch: every step of an epoch in one call
 KERAS_DEFAULTS = {"jit_compile": "auto", "steps_per_execution": 1}  # compile() left alone
 
-# What --fast turns on, per backend and device: only settings that benchmarks/speed_table.py
-# measured at least 1.25 times faster than Keras' own path on that device, interleaved
-# (docs/speed.md's table names the row of each). "scan": an execution's steps as one compiled
-# jax.lax.scan (companion/fused.py); "device_data": the training set kept on the device. The
-# JAX GPU/TPU entry is not measured on a GPU yet: it is the path built for one, tested for
-# equivalence on the CPU.
+# What --fast turns on, per backend, device and listing ("*": any): only settings that
+# benchmarks/speed_table.py measured at least 1.25 times faster than Keras' own path for that
+# listing on that device, interleaved (results/speed/, docs/speed.md). On the 2-core CPU of
+# 2026-12-05 only 16 steps per call for the MLP on TensorFlow did; the other listings and JAX's
+# compiled scan did not, so --fast changes nothing for them on a CPU. "scan": an execution's
+# steps as one compiled jax.lax.scan (companion/fused.py); "device_data": the training set
+# kept on the device. The JAX GPU/TPU entry is not measured on a GPU: it is the path built for
+# one, tested for equivalence on the CPU (tests/test_fused.py).
 FAST = {
-    ("tensorflow", "cpu"): {"steps_per_execution": 16},
-    ("tensorflow", "accelerator"): {},
-    ("jax", "cpu"): {"steps_per_execution": 16, "scan": True},
-    ("jax", "accelerator"): {"steps_per_execution": EPOCH, "scan": True, "device_data": True},
-    ("torch", "cpu"): {},  # Keras' PyTorch trainer runs one step per call
-    ("torch", "accelerator"): {},
+    ("tensorflow", "cpu", "mlp"): {"steps_per_execution": 16},
+    ("jax", "accelerator", "*"): {"steps_per_execution": EPOCH, "scan": True, "device_data": True},
 }
 
 
@@ -166,16 +164,18 @@ def on_accelerator(backend):
     return False
 
 
-def fast_settings(backend, accelerator):
-    """What --fast turns on for a backend on a CPU or an accelerator (FAST)."""
-    return dict(FAST.get((backend, "accelerator" if accelerator else "cpu"), {}))
+def fast_settings(backend, accelerator, listing=None):
+    """What --fast turns on for a listing ('mlp', 'cnn', 'rnn'; None for another script) on a
+    backend, on a CPU or an accelerator (FAST)."""
+    device = "accelerator" if accelerator else "cpu"
+    return dict(FAST.get((backend, device, listing), FAST.get((backend, device, "*"), {})))
 
 
-def resolve_speed(args, backend):
+def resolve_speed(args, backend, listing=None):
     """Fill in compile()'s jit_compile and steps_per_execution: the flag where one was given,
     else --fast's setting, else Keras' own default; and args.scan, args.device_data for
     companion/fused.py. A default run leaves all of them as Keras' own compile() has them."""
-    fast = fast_settings(backend, on_accelerator(backend)) if args.fast else {}
+    fast = fast_settings(backend, on_accelerator(backend), listing) if args.fast else {}
     for key, keras_default in KERAS_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, fast.get(key, keras_default))
@@ -187,6 +187,7 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
     """The flags every training script shares, with that script's book defaults. A default run
     is Keras' own compile() and fit(); --fast is the one switch for speed."""
     parser = new_parser(doc)
+    parser.listing = listing  # what --fast turns on depends on it (FAST)
     parser.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
                         help="passes over the training set")
     parser.add_argument("--batch-size", type=BATCH_SIZE, default=batch_size, metavar="N",
@@ -206,9 +207,12 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
 def add_speed_arguments(parser):
     """--fast, and compile()'s own jit_compile and steps_per_execution (companion/speed.py)."""
     parser.add_argument("--fast", action="store_true",
-                        help="the speed settings measured to pay on this backend and device "
-                             "(docs/speed.md): the same model, optimizer, batch and updates, "
-                             "computed in another order, so the last digits may differ")
+                        help="the speed settings measured to pay for this script on this "
+                             "backend and device (docs/speed.md): the same model, optimizer, "
+                             "batch and updates, computed in another order, so the last digits "
+                             "may differ. On a CPU: 16 steps per call for the MLP on "
+                             "TensorFlow, nothing else; on a JAX GPU or TPU: each epoch one "
+                             "compiled scan from the device (not measured on a GPU)")
     parser.add_argument("--jit-compile", choices=list(JIT_COMPILE), default=None,
                         help="compile()'s jit_compile (default: auto, Keras decides); given to "
                              "rerun a record made with another value")
@@ -295,5 +299,5 @@ def parse(parser, argv=None, check=None, results_folder=None):
         problem = backend_problem(args, backend)
         if problem:
             parser.error(problem)
-        resolve_speed(args, backend)
+        resolve_speed(args, backend, getattr(parser, "listing", None))
     return args

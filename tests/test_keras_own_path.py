@@ -43,7 +43,7 @@ def test_a_default_run_leaves_keras_as_it_was(backend, results_dir):
 def test_the_check_sees_what_fast_replaces_on_jax(results_dir):
     """The same check can fail: --fast as on a JAX GPU or TPU (the scan from the device), and
     the model's fit machinery is its own."""
-    assert cli.FAST[("jax", "accelerator")]["scan"] is True
+    assert cli.fast_settings("jax", True, "mlp")["scan"] is True
     report = untouched("jax", results_dir, "--fast", as_accelerator=True)
     assert {"fit", "make_train_function"} <= set(report["overridden"])
     assert report["execution"] == {"steps_per_execution": 16, "fused": True,

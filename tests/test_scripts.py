@@ -127,8 +127,9 @@ def assert_saved_model_scores_as_recorded(script, folder, record):
 
 def test_fast_asks_torch_for_nothing_its_trainer_refuses():
     """Checked without torch: Keras' PyTorch trainer refuses steps_per_execution > 1."""
-    for device in ("cpu", "accelerator"):
-        assert cli.FAST[("torch", device)] == {}
+    for accelerator in (False, True):
+        for listing in ("mlp", "cnn", "rnn", None):
+            assert cli.fast_settings("torch", accelerator, listing) == {}
     args = argparse.Namespace(steps_per_execution=16, cpu_devices=1, distribute="none")
     assert cli.backend_problem(args, "torch") == (
         "argument --steps-per-execution: Keras' PyTorch backend runs one step per call, got 16")
