@@ -77,11 +77,15 @@ def read_book_rows(path=BOOK_TABLES):
     if missing:
         raise ValueError(f"no {', '.join(missing)} column (a book table's header: "
                          f"{','.join(COLUMNS)})")
+    seen = set()
     for row in rows:
         row["row"] = int(row["row"])
         row["train"] = float(row["train"])
         row["test"] = float(row["test"])
         row["id"] = f"{row['table']}-{row['row']:02d}"
+        if row["id"] in seen:  # a spreadsheet's copy-paste: one record per (row, seed) only
+            raise ValueError(f"row {row['row']} of table {row['table']} is listed twice")
+        seen.add(row["id"])
     return rows
 
 
