@@ -161,3 +161,35 @@ def test_closed_output_still_leaves_the_run(tmp_path, closed):
         preexec_fn=lambda: os.close(closed))
     assert completed.returncode == 0
     assert len(glob.glob(str(tmp_path / "predict_digit" / "*" / "record.json"))) == 1
+
+
+def test_the_report_names_a_damaged_record_in_one_line(tmp_path):
+    run = tmp_path / "res" / "tables" / "rnn-01-seed1" / "rnn_mnist" / "20260101-000000"
+    run.mkdir(parents=True)
+    (run / "record.json").write_text('{"test_accuracy": ')
+    completed = run_script("reproduce.py", "--report", "--results-dir", str(tmp_path / "res"))
+    one_line_exit_2(completed, "a damaged record")
+
+
+def test_a_corpus_with_a_rating_that_is_not_a_number_is_refused(tmp_path):
+    import gzip
+
+    from companion import text_data
+
+    path = tmp_path / "corpus.tsv.gz"
+    for rows in (["id\tsentiment\ttext", "1\tgood\tfine film"],
+                 ["id\tsentiment\ttext", "1\tnan\tfine film"],
+                 ["id\tsentiment\ttext"]):
+        with gzip.open(path, "wt") as f:
+            f.write("\n".join(rows) + "\n")
+        with pytest.raises(UserError, match="corpus file"):
+            text_data.load_sentences(str(path))
+
+
+def test_glove_in_word2vec_format_is_read(tmp_path):
+    from companion import text_data
+
+    path = tmp_path / "vectors.txt"
+    path.write_text("2 3\nthe 0.1 0.2 0.3\nfilm 1 2 3\n")
+    vectors = text_data.glove_text_vectors(str(path), ["the", "film", "2"])
+    assert sorted(vectors) == ["film", "the"] and vectors["film"].tolist() == [1.0, 2.0, 3.0]
