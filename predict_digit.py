@@ -87,6 +87,8 @@ def default_model(script, results_dir=COMMITTED):
 
 def load(path):
     """The model and its script's preprocess; one line when it is not an MNIST classifier."""
+    if not path.strip():
+        raise errors.UserError("--model: expected a model file, got ''")
     if not os.path.isfile(path):
         raise errors.UserError(f"{path}: no such model file")
     try:
@@ -116,6 +118,9 @@ def check_script(model, path, script):
 def as_probabilities(outputs, path):
     """The model's outputs as probabilities: as they are when they already are (the listings end
     in a softmax), else through a softmax, said once (a model that ends in logits)."""
+    if not np.all(np.isfinite(outputs)):
+        raise errors.UserError(f"{path}: the model's outputs are not numbers (NaN or infinite: "
+                               f"its weights are); use another model, or train it again")
     if np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-3):
         return outputs
     print(f"note: {digits.printable(path)} gives scores, not probabilities (no softmax at its "
@@ -149,7 +154,7 @@ def plot_predictions(pictures, seen, probabilities, names):
 
 def main(argv=None):
     args = cli.parse(build_parser(), argv, check=nothing_to_do)
-    path = args.model or default_model(args.script or "cnn")
+    path = default_model(args.script or "cnn") if args.model is None else args.model
     model, preprocess = load(path)
     check_script(model, path, args.script)
     print(f"Model: {os.path.relpath(path)}")

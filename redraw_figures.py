@@ -34,15 +34,61 @@ if __name__ == "__main__":  # the flags are checked before Keras is imported
     cli.parse(build_parser())
 
 import json
+import math
 
-from companion import lifecycle, mnist, plots, records  # isort: skip
+from companion import errors, files, lifecycle, mnist, plots, records  # isort: skip
 import numpy as np
+
+RECORD_BYTES = 1_000_000  # the largest committed record is about 70 kB
+
+
+def read_record(folder):
+    """The run's record.json, checked before any figure is drawn from it: one line naming the
+    file and what is wrong, rather than a traceback or a figure of garbage."""
+    path = os.path.join(folder, "record.json")
+    if not os.path.isfile(path) or os.path.getsize(path) > RECORD_BYTES:
+        raise errors.UserError(f"{path}: not a run's record (a plain file of at most "
+                               f"{RECORD_BYTES:,} bytes); redraw only runs the scripts wrote")
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (ValueError, RecursionError, UnicodeDecodeError) as error:
+        raise errors.UserError(f"{path}: not JSON ({str(error)[:100]}); the record is damaged, "
+                               f"so its figures cannot be redrawn") from None
+    epochs = record.get("epochs") if isinstance(record, dict) else None
+    numbers = (int, float)
+    if not (isinstance(epochs, list) and 0 < len(epochs) <= 100_000 and all(
+            isinstance(epoch, dict) and all(isinstance(epoch.get(key), numbers)
+                                            and math.isfinite(epoch[key])
+                                            for key in ("loss", "accuracy"))
+            for epoch in epochs)):
+        raise errors.UserError(f"{path}: no per-epoch loss and accuracy (\"epochs\") as the "
+                               f"scripts write them; the record is damaged or not a run's")
+    confusion = record.get("confusion_matrix")
+    if confusion is not None and not (
+            isinstance(confusion, list) and len(confusion) == 10
+            and all(isinstance(line, list) and len(line) == 10 and
+                    all(isinstance(n, int) and n >= 0 for n in line) for line in confusion)):
+        raise errors.UserError(f"{path}: its confusion_matrix is not 10 x 10 counts; the "
+                               f"record is damaged")
+    if not isinstance(record.get("test_accuracy", 0.0), (*numbers, type(None))):
+        raise errors.UserError(f"{path}: its test_accuracy is not a number")
+    return record
+
+
+def refuse_links(folder, names):
+    """Figures are written only as plain files inside the run's folder: a name there that is a
+    symbolic link (a copied or unpacked folder can hold one) would send the write elsewhere."""
+    for name in names:
+        if os.path.islink(os.path.join(folder, name)):
+            raise errors.UserError(f"{os.path.join(folder, name)} is a symbolic link; "
+                                   f"redraw_figures.py writes no file through one: remove it")
 
 
 def redraw(folder):
     """Write the figures the record (and model) allow; return their file names."""
-    with open(os.path.join(folder, "record.json")) as f:
-        record = json.load(f)
+    record = read_record(folder)
+    refuse_links(folder, ["curves.png", "confusion.png", "misclassified.png", "model.png"])
     figures = {"curves.png": plots.plot_curves(record["epochs"], record.get("test_accuracy"))}
     if "confusion_matrix" in record:
         figures["confusion.png"] = plots.plot_confusion(np.array(record["confusion_matrix"]))
@@ -57,7 +103,8 @@ def redraw(folder):
         figures["misclassified.png"] = plots.plot_misclassified(x_test, y_test, predicted)
         records.save_model_diagram(model, os.path.join(folder, "model.png"))
     for name, figure in figures.items():
-        figure.savefig(os.path.join(folder, name), dpi=100, bbox_inches="tight")
+        with files.replacing(os.path.join(folder, name), "wb", ".png") as f:
+            figure.savefig(f, format="png", dpi=100, bbox_inches="tight")
         plots.plt.close(figure)
     return sorted(figures)
 

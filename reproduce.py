@@ -113,7 +113,13 @@ def hold_results_dir(results_dir):
     refuses, in one line."""
     os.makedirs(results_dir, exist_ok=True)
     path = os.path.join(results_dir, ".reproduce.lock")
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # never through a symbolic link: the lock is truncated, and must be this file
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as error:
+        kind = "a symbolic link" if os.path.islink(path) else \
+            "a folder" if os.path.isdir(path) else (error.strerror or "unusable")
+        raise errors.UserError(f"{path} is {kind}, where reproduce.py keeps its lock file; "
+                               f"remove it and run again") from None
     try:
         processes.lock_exclusively(descriptor)
     except processes.LockHeld:
@@ -134,7 +140,8 @@ class RowRun:
     def __init__(self, runs_dir, row, seed, args, lock, env):
         self.runs_dir, self.row, self.seed = runs_dir, row, seed
         self.script, flags = row_flags(row, args.protocol)
-        arguments = [*flags, "--seed", str(seed), "--results-dir", row_dir(runs_dir, row, seed)]
+        # --results-dir=PATH: a path that starts with '-' stays the flag's value
+        arguments = [*flags, "--seed", str(seed), f"--results-dir={row_dir(runs_dir, row, seed)}"]
         arguments += ["--fast"] * args.fast + ["--dry-run"] * args.quick
         print(f"  $ python {self.script} " + " ".join(arguments), flush=True)
         self.output = tempfile.TemporaryFile("w+")

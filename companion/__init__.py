@@ -6,8 +6,9 @@ as their lines say.
 Which module does what (imports run downwards: a module imports only those above it):
 
 - errors      the one exception for a problem the reader can fix (printed as one line, exit 2)
+- processes   the table runner's lock and child processes on Linux, macOS and Windows, and
+              whether a process still exists
 - files       where a run may write (checked first), and a file written all at once
-- processes   the table runner's lock and child processes on Linux, macOS and Windows
 - lifecycle   how a script ends: one line and a status for bad input, Ctrl-C, `kill`, full disk
 - cli         the flags, their types and book defaults, checked before Keras is imported
 - backend     Keras started quietly (TensorFlow's native start-up chatter held back), devices

@@ -13,6 +13,7 @@ import json
 import os
 
 from companion import cli
+from companion.errors import UserError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BOOK_TABLES = os.path.join(HERE, "book_tables.csv")
@@ -77,11 +78,15 @@ def read_book_rows(path=BOOK_TABLES):
     if missing:
         raise ValueError(f"no {', '.join(missing)} column (a book table's header: "
                          f"{','.join(COLUMNS)})")
+    seen = set()
     for row in rows:
         row["row"] = int(row["row"])
         row["train"] = float(row["train"])
         row["test"] = float(row["test"])
         row["id"] = f"{row['table']}-{row['row']:02d}"
+        if row["id"] in seen:  # a spreadsheet's copy-paste: one record per (row, seed) only
+            raise ValueError(f"row {row['row']} of table {row['table']} is listed twice")
+        seen.add(row["id"])
     return rows
 
 
@@ -159,8 +164,17 @@ def finished_record(runs_dir, row, seed):
                                           "record.json")))
     if not paths:
         return None
-    with open(paths[0]) as f:
-        return paths[0], json.load(f)
+    try:
+        with open(paths[0]) as f:
+            record = json.load(f)
+    except (ValueError, RecursionError, UnicodeDecodeError) as error:
+        record = error
+    if not isinstance(record, dict) or "test_accuracy" not in record or \
+            not isinstance(record["test_accuracy"], (int, float, type(None))):
+        raise UserError(f"{paths[0]}: a damaged record (not a run's JSON with its test accuracy); "
+                        f"delete its run folder ({os.path.dirname(os.path.dirname(paths[0]))}) "
+                        f"to train the row again")
+    return paths[0], record
 
 
 def failure(runs_dir, row, seed):

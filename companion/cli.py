@@ -50,7 +50,7 @@ def _float(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {shortened(text)}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
+    return value + 0.0  # -0 is recorded as 0.0
 
 
 def _integer(text):
@@ -237,6 +237,10 @@ def backend_problem(args, backend):
     """Why --distribute/--cpu-devices cannot work as given, or None."""
     if args.cpu_devices > 1 and args.distribute != "mirrored":
         return "argument --cpu-devices: only --distribute mirrored uses several CPU devices"
+    if args.cpu_devices > max(2, os.cpu_count() or 1):
+        return (f"argument --cpu-devices: {args.cpu_devices} logical devices on a machine of "
+                f"{os.cpu_count()} CPUs would not train in any useful time; use at most "
+                f"{max(2, os.cpu_count() or 1)}")
     if args.cpu_devices > 1 and backend != "tensorflow":
         return (f"argument --cpu-devices: splitting the CPU needs the tensorflow backend "
                 f"(KERAS_BACKEND is {backend})")

@@ -1,10 +1,24 @@
 """Where a run may write, checked before any work, and files that a stop (Ctrl-C, kill) never
 leaves half-written: reports, figures, benchmarks."""
 import contextlib
+import glob
 import os
 import tempfile
 
 from companion.errors import shortened
+from companion.processes import process_exists
+
+WRITING = ".writing-"  # a file being written: .writing-<pid>-<random><suffix>
+
+
+def remove_abandoned_writes(folder):
+    """Remove the files that a writer killed outright (kill -9, a power cut) left half-written
+    in `folder`: those whose process no longer exists."""
+    for path in glob.glob(os.path.join(glob.escape(folder), WRITING + "*")):
+        pid = os.path.basename(path)[len(WRITING):].split("-", 1)[0]
+        if pid.isdigit() and not process_exists(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(path)
 
 
 @contextlib.contextmanager
@@ -14,9 +28,10 @@ def replacing(path, mode, suffix):
     of one, and no stray temporary file."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
+    remove_abandoned_writes(folder)
     # a hidden name that .gitignore names: a commit made during a write never takes it
-    f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False, prefix=".writing-",
-                                    suffix=suffix)
+    f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False,
+                                    prefix=f"{WRITING}{os.getpid()}-", suffix=suffix)
     try:
         with f:
             yield f

@@ -28,11 +28,28 @@ def _interrupted_while_starting(signum, frame):
     os._exit(143 if signum == signal.SIGTERM else 130)
 
 
+def open_closed_streams():
+    """A stdout or stderr closed at launch (`>&-`, `2>&-`) becomes /dev/null: what would be
+    printed there is dropped and the run still writes its results; and no file the run opens
+    can take descriptor 1 or 2 and receive its output."""
+    for descriptor, name in ((1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            if devnull != descriptor:
+                os.dup2(devnull, descriptor)
+                os.close(devnull)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(descriptor, "w", closefd=False))
+
+
 def stop_cleanly_while_starting(even_if_ignored=False):
     """From the reading of the command line until run_main takes over: an interrupt ends the
     script in one line (a Ctrl-C ignored at launch stays ignored, unless `even_if_ignored`)."""
     if SIGNALS_AT_LAUNCH:
         return
+    open_closed_streams()
     STDERR_AT_LAUNCH.append(os.dup(2))
     for stop in (signal.SIGINT, signal.SIGTERM):
         SIGNALS_AT_LAUNCH[stop] = signal.getsignal(stop)
@@ -147,6 +164,7 @@ def run_main(main, argv=None):
     signal.signal(signal.SIGTERM, _StopRequest.receive)
     if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored
         signal.signal(signal.SIGINT, _StopRequest.receive)
+    open_closed_streams()
     if not isinstance(sys.stdout, BrokenPipeSafeStdout):
         sys.stdout = BrokenPipeSafeStdout(sys.stdout)
     try:

