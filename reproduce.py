@@ -287,11 +287,10 @@ def child_environment(jobs):
 
 
 def write_reports(args):
-    """TABLES.md (the listing, the chosen protocol and the one this command ran) and, for the
-    book's own tables, the protocol experiment's write-up; returns the path of TABLES.md."""
+    """TABLES.md (the listing, the chosen protocol and the one this command ran); returns its
+    path. The protocol experiment's page is its own command's (research/protocol_experiment.py):
+    a reader's table run leaves it alone."""
     rows = read_book_rows(args.book_table)
-    if not args.quick and os.path.abspath(args.book_table) == BOOK_TABLES:
-        protocol_experiment.write_experiment_report(rows, args.results_dir)
     return tables_report.write_tables_report(
         rows, args.results_dir, args.quick, also=args.protocol,
         evidence=lambda row: protocol_experiment.evidence(row, rows, args.results_dir))
