@@ -10,7 +10,7 @@ One line per image gives the most likely digit and the next two:
 
     python predict_digit.py docs/handwriting/seven.jpg    # the newest CNN run with defaults
     python predict_digit.py --script mlp docs/handwriting/seven.jpg  # the same for the MLP
-    python predict_digit.py --model results/cnn_mnist/CNN_RUN/model.keras docs/handwriting/seven.jpg
+    python predict_digit.py --model results/cnn_mnist/20261205-173731/model.keras docs/handwriting/seven.jpg
     python predict_digit.py --evaluate --script cnn       # the model's MNIST test accuracy
 
 A figure of each input, the 28x28 digit the model saw and its ten probabilities goes to a new
