@@ -65,19 +65,21 @@ def main():
                          f"({path}) |")
         accuracies = [100 * record["test_accuracy"] for _, record in seed_one]
         machines = {machine_and_settings(record) for _, record in seed_one}
-        by_machine = {}
-        for _, record in same:
-            by_machine.setdefault(machine_and_settings(record), {})[record["seed"]] = \
-                100 * record["test_accuracy"]
-        seed_spreads = [f"{statistics.stdev(tests.values()):.2f} over seeds "
-                        f"{','.join(map(str, sorted(tests)))} on {name.split(',')[0]}"
-                        for name, tests in by_machine.items() if len(tests) >= 3]
+        # the row's seeds as results/TABLES.md pools them: the same flags, whatever the machine
+        # and the steps per call (which do not change TensorFlow's computation)
+        flags = configuration[:7]
+        seeds = {}
+        for _, record in committed:
+            if key(record)[:7] == flags:
+                seeds.setdefault(record["seed"], 100 * record["test_accuracy"])
+        spread = (f"the standard deviation of its seeds {','.join(map(str, sorted(seeds)))} "
+                  f"in the committed records (mixed machines) is "
+                  f"{statistics.stdev(seeds.values()):.2f}" if len(seeds) >= 3
+                  else "fewer than three of its seeds are committed")
         if len(machines) > 1:
             findings.append(f"- {label}: seed 1 on {len(machines)} machines spans "
                             f"{min(accuracies):.2f} to {max(accuracies):.2f} "
-                            f"({max(accuracies) - min(accuracies):.2f} points); the standard "
-                            f"deviation of its seeds is "
-                            f"{'; '.join(seed_spreads) or 'not known on one machine'}.")
+                            f"({max(accuracies) - min(accuracies):.2f} points); {spread}.")
     lines += ["", "What the records say:", ""] + (findings or ["- no configuration has run on "
                                                               "two machines yet"]) + [""]
     write_atomically(os.path.join(HERE, "README.md"), "\n".join(lines))
