@@ -10,8 +10,8 @@ One line per image gives the most likely digit and the next two:
 
     python predict_digit.py docs/handwriting/seven.jpg    # the newest CNN run with defaults
     python predict_digit.py --script mlp docs/handwriting/seven.jpg  # the same for the MLP
-    python predict_digit.py --model results/cnn_mnist/20261205-173731/model.keras docs/handwriting/seven.jpg
     python predict_digit.py --evaluate --script cnn       # the model's MNIST test accuracy
+    python predict_digit.py --evaluate --model results/cnn_mnist/20261205-173731/model.keras
 
 A figure of each input, the 28x28 digit the model saw and its ten probabilities goes to a new
 folder under results/predict_digit/, with a record.json.
@@ -93,7 +93,9 @@ def load(path):
         raise errors.UserError(f"{path}: no such model file")
     try:
         with backend.quiet_native_stderr(unless_raising_one_of=Exception):
-            model = keras.saving.load_model(path)
+            # without its training configuration: a model trained on another backend (PyTorch)
+            # would otherwise import that backend here, which crashes beside TensorFlow
+            model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many kinds for a file that is not a model
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise errors.UserError(f"{path}: not a Keras model ({reason})") from None
@@ -166,6 +168,7 @@ def main(argv=None):
     fields = {"model_file": path}
     if args.evaluate:
         _, (x_test, y_test), _ = mnist.load_data(dry_run=args.dry_run)
+        model.compile(loss="categorical_crossentropy", metrics=["accuracy"])  # as the listings
         loss, accuracy = model.evaluate(preprocess(x_test), keras.utils.to_categorical(y_test),
                                         batch_size=128, verbose=0)
         print(f"{path}: test accuracy {100 * accuracy:.2f}% on {len(y_test):,} MNIST test digits")
