@@ -1,6 +1,6 @@
 """--distribute: the same script on one device, all local GPUs, a TPU or several machines.
 
-    none          the single device Keras picks (a GPU if there is one): the listing as printed
+    none          the single device Keras picks (a GPU if there is one), as the listing runs
     mirrored      data parallel over every local GPU; without GPUs, over the CPU split into
                   --cpu-devices logical devices (a way to try it on a laptop)
     tpu           data parallel over the cores of the TPU the cluster resolver finds
