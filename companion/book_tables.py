@@ -169,8 +169,8 @@ def finished_record(runs_dir, row, seed):
             record = json.load(f)
     except (ValueError, RecursionError, UnicodeDecodeError) as error:
         record = error
-    if not isinstance(record, dict) or "test_accuracy" not in record or \
-            not isinstance(record["test_accuracy"], (int, float, type(None))):
+    if not isinstance(record, dict) or \
+            not isinstance(record.get("test_accuracy"), (int, float, type(None))):
         raise UserError(f"{paths[0]}: a damaged record (not a run's JSON with its test accuracy); "
                         f"delete its run folder ({os.path.dirname(os.path.dirname(paths[0]))}) "
                         f"to train the row again")
