@@ -50,21 +50,28 @@ def card_name():
     return (platform.processor() or platform.machine()) + " (CPU)"
 
 
+def run_listing(backend, listing, flags, results_dir):
+    """Run one listing as a reader does, in its own process on `backend`: (its record, None),
+    or (None, 'exit N: the last line it printed')."""
+    command = [sys.executable, os.path.join(ROOT, SCRIPTS[listing]), "--results-dir", results_dir,
+               *flags]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "KERAS_BACKEND": backend})
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"exit {done.returncode}: {last[:200]}"
+    with open(os.path.join(lines[-1].removeprefix("Results: "), "record.json")) as f:
+        return json.load(f), None
+
+
 def run_one(backend, listing, epochs, quick, results_dir, extra=()):
     """Train one listing on one backend; returns the table's cells."""
-    command = [sys.executable, os.path.join(ROOT, SCRIPTS[listing]), "--results-dir", results_dir]
-    command += ["--dry-run"] if quick else ["--epochs", str(epochs)] if epochs else []
-    command += list(extra)
-    env = {**os.environ, "KERAS_BACKEND": backend}
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        failed = f"failed (exit {done.returncode}): {last}"
+    flags = ["--dry-run"] if quick else ["--epochs", str(epochs)] if epochs else []
+    record, error = run_listing(backend, listing, [*flags, *extra], results_dir)
+    if record is None:
         return [backend, SCRIPTS[listing], " ".join(extra) or "defaults", "-", "-", "-", "-",
-                failed]
-    folder = done.stdout.strip().splitlines()[-1].removeprefix("Results: ")
-    with open(os.path.join(folder, "record.json")) as f:
-        record = json.load(f)
+                f"failed ({error})"]
     seconds = [epoch["seconds"] for epoch in record["epochs"]]
     after_first = seconds[1:] or seconds  # the first epoch includes compiling
     execution = record.get("execution", {})

@@ -30,7 +30,8 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-SCRIPTS = {"mlp": "mlp_mnist.py", "cnn": "cnn_mnist.py", "rnn": "rnn_mnist.py"}
+from backend_check import SCRIPTS, run_listing  # noqa: E402  (benchmarks/, beside this file)
+
 BOOK_FILES = {"mlp": "mlp-mnist-1.3.2.py", "cnn": "cnn-mnist-1.4.1.py",
               "rnn": "rnn-mnist-1.5.1.py"}
 BOOK_FOLDER = "chapter1-keras-quick-tour"
@@ -97,32 +98,33 @@ def keras_cache(folder):
 
 def measure(listing, backend, mode, epochs, scratch, book_repo, keras_home):
     """Epoch seconds of one configuration, or an error line."""
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     if mode == "book":
-        path = os.path.abspath(os.path.join(book_repo, BOOK_FOLDER, BOOK_FILES[listing]))
-        command = [sys.executable, os.path.abspath(__file__), "--book-worker", path,
-                   str(epochs)]
-        env.update(KERAS_HOME=keras_home, PYTHONPATH=ROOT)
-        cwd = scratch  # the book's plot_model writes its diagram into the working folder
-    else:
-        command = [sys.executable, os.path.join(ROOT, SCRIPTS[listing]), "--epochs", str(epochs),
-                   "--results-dir", scratch, *(["--fast"] if mode == "fast" else [])]
-        cwd = ROOT
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"exit {done.returncode}: {last[:200]}"}
-    if mode == "book":
-        return json.loads(lines[-1])
-    folder = lines[-1].removeprefix("Results: ")
-    with open(os.path.join(folder, "record.json")) as f:
-        record = json.load(f)
+        return measure_book(listing, backend, epochs, scratch, book_repo, keras_home)
+    record, error = run_listing(backend, listing,
+                                ["--epochs", str(epochs), *(["--fast"] * (mode == "fast"))],
+                                scratch)
+    if record is None:
+        return {"error": error}
     return {"epoch_seconds": [epoch["seconds"] for epoch in record["epochs"]],
             "settings": {key: record["hyperparameters"][key]
                          for key in ("jit_compile", "steps_per_execution")},
             "execution": record["execution"], "machine": record["machine"],
             "versions": record["versions"]}
+
+
+def measure_book(listing, backend, epochs, scratch, book_repo, keras_home):
+    """The book's own script, timed by book_worker in a process of its own."""
+    path = os.path.abspath(os.path.join(book_repo, BOOK_FOLDER, BOOK_FILES[listing]))
+    done = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--book-worker", path, str(epochs)],
+        capture_output=True, text=True, cwd=scratch,  # its plot_model writes into the folder
+        env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2",
+             "KERAS_HOME": keras_home, "PYTHONPATH": ROOT})
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {done.returncode}: {last[:200]}"}
+    return json.loads(lines[-1])
 
 
 def summarize(runs):

@@ -1,7 +1,6 @@
 """Where a run may write, checked before any work, and files that a stop (Ctrl-C, kill) never
 leaves half-written: reports, figures, benchmarks."""
 import contextlib
-import glob
 import os
 import tempfile
 
@@ -11,14 +10,21 @@ from companion.processes import process_exists
 WRITING = ".writing-"  # a file being written: .writing-<pid>-<random><suffix>
 
 
+def abandoned(folder, pid_of):
+    """The entries of `folder` that a process killed outright (kill -9, a power cut) left
+    behind: those whose name holds, by `pid_of(name)`, the id of a process no longer there."""
+    for name in os.listdir(folder):
+        pid = pid_of(name)
+        if pid and pid.isdigit() and not process_exists(int(pid)):
+            yield os.path.join(folder, name)
+
+
 def remove_abandoned_writes(folder):
-    """Remove the files that a writer killed outright (kill -9, a power cut) left half-written
-    in `folder`: those whose process no longer exists."""
-    for path in glob.glob(os.path.join(glob.escape(folder), WRITING + "*")):
-        pid = os.path.basename(path)[len(WRITING):].split("-", 1)[0]
-        if pid.isdigit() and not process_exists(int(pid)):
-            with contextlib.suppress(OSError):
-                os.remove(path)
+    """Remove the files that a writer killed outright left half-written in `folder`."""
+    for path in abandoned(folder, lambda name: name.startswith(WRITING) and
+                          name[len(WRITING):].split("-", 1)[0]):
+        with contextlib.suppress(OSError):
+            os.remove(path)
 
 
 @contextlib.contextmanager

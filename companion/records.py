@@ -28,10 +28,11 @@ from datetime import datetime, timezone
 import matplotlib.pyplot as plt
 import numpy as np
 
-from companion import lifecycle, processes
+from companion import lifecycle
 from companion.backend import keras
 from companion.callbacks import finite_or_none
 from companion.environment import environment
+from companion.files import abandoned
 from companion.plots import confusion_matrix, plot_confusion, plot_curves, plot_misclassified
 
 GRAPHVIZ_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; "
@@ -151,11 +152,9 @@ def ctrl_c_ignored():
 
 def remove_abandoned_staging(parent):
     """Delete staging folders whose run was killed outright (its process no longer exists)."""
-    for entry in os.listdir(parent):
-        if entry.startswith(".") and ".partial-" in entry:
-            pid = entry.rsplit(".partial-", 1)[1]
-            if pid.isdigit() and not processes.process_exists(int(pid)):
-                shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+    for path in abandoned(parent, lambda name: name.startswith(".") and
+                                ".partial-" in name and name.rsplit(".partial-", 1)[1]):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 DIAGRAM_PROBLEMS_TOLD = set()
