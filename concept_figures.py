@@ -51,7 +51,7 @@ def build_parser():
 if __name__ == "__main__":  # the flags are checked before Keras is imported
     cli.parse(build_parser(), results_folder="figures")
 
-from companion import callbacks, errors, lifecycle, mnist, records, results_index  # isort: skip
+from companion import callbacks, errors, lifecycle, mnist, records  # isort: skip
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -325,7 +325,7 @@ def comparison_markdown(results_dir):
         for path in glob.glob(os.path.join(glob.escape(results_dir), stem, "*", "record.json")):
             with open(path) as f:
                 record = json.load(f)
-            if results_index.run_with_defaults(record):
+            if cli.run_with_defaults(record):
                 found.append((record["started"], path, record))
         if not found:
             lines.append(f"| {name} | {data} | {recurrence} | {sharing} | {structure} | "

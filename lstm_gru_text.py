@@ -74,13 +74,16 @@ def build_parser():
 if __name__ == "__main__":  # the flags are checked before Keras is imported
     cli.parse(build_parser())
 
-from companion import (  # isort: skip
-    callbacks, distribute, errors, lifecycle, plots, records, speed, text_data)
+from companion import callbacks, errors, lifecycle, plots, records  # isort: skip
 import statistics
 
 import keras
 import numpy as np
 from keras import layers
+
+import distribute
+import speed
+from sentiment import text_data
 
 RECURRENT_LAYERS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
@@ -122,7 +125,7 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
     model = build_model(cell, vocab_size, embedding_matrix, args.hidden_units, args.dropout,
                         args.learning_rate, args.trainable_embedding)
     model.build((None, x_train.shape[1]))
-    speed.apply(model, args, len(x_train))  # --fast, only when asked for (companion/speed.py)
+    speed.apply(model, args, len(x_train))  # --fast, only when asked for (speed/__init__.py)
     model.summary()
     # the per-epoch log that the record keeps, and a progress display that fits where the
     # output goes (companion/callbacks.py)

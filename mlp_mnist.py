@@ -41,13 +41,16 @@ if __name__ == "__main__":  # not in the listing: the flags are checked before K
 
 # not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
 # held back (companion/backend.py)
-from companion import callbacks, distribute, lifecycle, mnist, records, speed  # isort: skip
+from companion import callbacks, lifecycle, mnist, records  # isort: skip
 # not in the listing's spelling: it imports Sequential, Dense, ... from tensorflow.keras (Keras 2's
 # home); Keras 3 is `import keras`, its layers `from keras import layers`
 import keras
 import numpy as np
 from keras import layers
 from keras.regularizers import l2
+
+import distribute
+import speed
 
 
 def load_data(dry_run=False):
@@ -105,7 +108,7 @@ def train_and_test(model, x_train, y_train, x_test, y_test, args):
     # accuracy is good metric for classification tasks
     model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
     # not in the listing: --fast, or compile()'s speed arguments, only when asked for; a
-    # default run leaves the model as the listing compiled it (companion/speed.py)
+    # default run leaves the model as the listing compiled it (speed/__init__.py)
     speed.apply(model, args, len(x_train))
     # not in the listing: the per-epoch log that the record keeps, and a progress display that
     # fits where the output goes (companion/callbacks.py)

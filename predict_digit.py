@@ -1,7 +1,7 @@
 """Try a trained model on your own handwriting: which digit is in each picture?
 
 Each image (a photo or a drawing: PNG, JPEG and the like; grey, colour, or drawn on a
-transparent background) is made into an MNIST digit as MNIST's own were made (companion/digits.py:
+transparent background) is made into an MNIST digit as MNIST's own were made (handwriting/digits.py:
 the ink found and made bright on black, cropped, its longer side scaled to 20 pixels, centred by
 its centre of mass in 28x28), then shaped for the model exactly as its training script does.
 One line per image gives the most likely digit and the next two:
@@ -47,8 +47,7 @@ def nothing_to_do(args):
 if __name__ == "__main__":  # the flags are checked before Keras is imported
     cli.parse(build_parser(), check=nothing_to_do)
 
-from companion import (  # isort: skip
-    backend, digits, errors, lifecycle, mnist, records, results_index)
+from companion import backend, errors, lifecycle, mnist, records  # isort: skip
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -56,6 +55,7 @@ import numpy as np
 import cnn_mnist
 import mlp_mnist
 import rnn_mnist
+from handwriting import digits  # the picture made into an MNIST digit
 
 # each listing's model input, and its script's own preprocess (the same reshaping and scaling)
 PREPROCESS = {(784,): mlp_mnist.preprocess, (28, 28, 1): cnn_mnist.preprocess,
@@ -78,7 +78,7 @@ def default_model(script, results_dir=COMMITTED):
                 record = json.load(f)
         except (OSError, ValueError):
             continue
-        if os.path.exists(path) and results_index.run_with_defaults(record):
+        if os.path.exists(path) and cli.run_with_defaults(record):
             return path
     raise errors.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
                         f"{os.path.join(results_dir, stem)}; train one (python {stem}.py) or "

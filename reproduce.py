@@ -1,6 +1,6 @@
 """Reproduce the chapter's accuracy tables (1.3.2, 1.4.1, 1.5.1) with the scripts' own code.
 
-Every row of the book's tables (companion/book_tables.csv) becomes one command line of
+Every row of the book's tables (tables/book_tables.csv) becomes one command line of
 mlp_mnist.py, cnn_mnist.py or rnn_mnist.py with the book's settings, under a protocol for what
 the book leaves open (--protocol; the listings' own settings by default). Each (row, seed) runs
 as its own process and leaves its own record under results/tables[-<protocol>]/.
@@ -24,7 +24,7 @@ import argparse
 import os
 
 from companion import cli, lifecycle  # isort: skip
-from companion.book_tables import BOOK_TABLES, LISTING, PROTOCOLS, SCRIPTS  # isort: skip
+from tables.book_tables import BOOK_TABLES, LISTING, PROTOCOLS, SCRIPTS  # isort: skip
 
 
 def build_parser():
@@ -88,8 +88,10 @@ import tempfile
 import time
 from datetime import datetime
 
-from companion import errors, processes, tables_report
-from companion.book_tables import (
+from companion import errors
+from companion.files import write_atomically
+from tables import processes, tables_report
+from tables.book_tables import (
     failure,
     finished_record,
     protocol_tables,
@@ -98,18 +100,19 @@ from companion.book_tables import (
     row_flags,
     table_runs_folder,
 )
-from companion.files import write_atomically
-from companion.tables_report import record_minutes
-from research import protocol_experiment
+from tables.tables_report import record_minutes
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
+# the protocol experiment's code lives beside its runs; TABLES.md cites its evidence
+sys.path.insert(0, os.path.join(ROOT, "results", "investigations", "protocols"))
+import protocol_experiment  # noqa: E402
 
 
 def hold_results_dir(results_dir):
     """Take the results directory for this runner alone: an advisory lock on a file in it,
     which the kernel releases when the runner dies, however it dies. On POSIX each script the
     runner starts inherits it, so a script left running by a `kill -9` of its runner still
-    holds the directory (Windows: companion/processes.py); a new runner waits for nothing but
+    holds the directory (Windows: tables/processes.py); a new runner waits for nothing but
     refuses, in one line."""
     os.makedirs(results_dir, exist_ok=True)
     path = os.path.join(results_dir, ".reproduce.lock")
@@ -288,8 +291,8 @@ def child_environment(jobs):
 
 def write_reports(args):
     """TABLES.md (the listing, the chosen protocol and the one this command ran); returns its
-    path. The protocol experiment's page is its own command's (research/protocol_experiment.py):
-    a reader's table run leaves it alone."""
+    path. The protocol experiment's page is its own command's (protocol_experiment.py, in
+    results/investigations/protocols/): a reader's table run leaves it alone."""
     rows = read_book_rows(args.book_table)
     return tables_report.write_tables_report(
         rows, args.results_dir, args.quick, also=args.protocol,

@@ -15,7 +15,7 @@ from companion.files import results_dir_problem
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, openvino) cannot fit
-# what --distribute can do on each backend (PyTorch: `none` only); companion/distribute.py
+# what --distribute can do on each backend (PyTorch: `none` only); distribute/__init__.py
 ENGINES = {"tensorflow": ("none", "mirrored", "tpu", "multi-worker"),
            "jax": ("none", "mirrored", "tpu")}
 
@@ -127,7 +127,7 @@ KERAS_DEFAULTS = {"jit_compile": "auto", "steps_per_execution": 1}  # compile() 
 # listing on that device, interleaved (results/speed/, docs/speed.md). On the 2-core CPU of
 # 2026-12-05 only 16 steps per call for the MLP on TensorFlow did; the other listings and JAX's
 # compiled scan did not, so --fast changes nothing for them on a CPU. "scan": an execution's
-# steps as one compiled jax.lax.scan (companion/fused.py); "device_data": the training set
+# steps as one compiled jax.lax.scan (speed/fused.py); "device_data": the training set
 # kept on the device. The JAX GPU/TPU entry is not measured on a GPU: it is the path built for
 # one, tested for equivalence on the CPU (tests/test_fused.py).
 FAST = {
@@ -174,7 +174,7 @@ def fast_settings(backend, accelerator, listing=None):
 def resolve_speed(args, backend, listing=None):
     """Fill in compile()'s jit_compile and steps_per_execution: the flag where one was given,
     else --fast's setting, else Keras' own default; and args.scan, args.device_data for
-    companion/fused.py. A default run leaves all of them as Keras' own compile() has them."""
+    speed/fused.py. A default run leaves all of them as Keras' own compile() has them."""
     fast = fast_settings(backend, on_accelerator(backend), listing) if args.fast else {}
     for key, keras_default in KERAS_DEFAULTS.items():
         if getattr(args, key) is None:
@@ -205,7 +205,7 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
 
 
 def add_speed_arguments(parser):
-    """--fast, and compile()'s own jit_compile and steps_per_execution (companion/speed.py)."""
+    """--fast, and compile()'s own jit_compile and steps_per_execution (speed/__init__.py)."""
     parser.add_argument("--fast", action="store_true",
                         help="the speed settings measured to pay for this script on this "
                              "backend and device (docs/speed.md): the same model, optimizer, "
@@ -223,7 +223,7 @@ def add_speed_arguments(parser):
 
 
 def add_distribute_arguments(parser):
-    """--distribute and --cpu-devices (companion/distribute.py does the work)."""
+    """--distribute and --cpu-devices (distribute/__init__.py does the work)."""
     parser.add_argument("--distribute", choices=ENGINES["tensorflow"], default="none",
                         help="none: one device (a GPU if present); mirrored: every local GPU; "
                              "tpu: the TPU's cores; multi-worker: the machines in TF_CONFIG. "
@@ -305,3 +305,12 @@ def parse(parser, argv=None, check=None, results_folder=None):
             parser.error(problem)
         resolve_speed(args, backend, getattr(parser, "listing", None))
     return args
+
+
+def run_with_defaults(record, varied=("--seed", "--results-dir")):
+    """Whether a record is a full, finished run of its script with the script's own defaults:
+    no flag in its command but those `varied` (for the listings, --seed and --results-dir), and
+    no --dry-run. Read from the command, so no default is copied here."""
+    flags = {part.split("=")[0] for part in record.get("command", "").split()[2:]
+             if part.startswith("--")}
+    return flags <= set(varied) and record.get("status", "finished") == "finished"

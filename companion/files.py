@@ -1,13 +1,41 @@
 """Where a run may write, checked before any work, and files that a stop (Ctrl-C, kill) never
 leaves half-written: reports, figures, benchmarks."""
 import contextlib
+import ctypes
 import os
+import sys
 import tempfile
 
 from companion.errors import shortened
-from companion.processes import process_exists
 
+WINDOWS = sys.platform == "win32"
+STILL_ACTIVE = 259  # GetExitCodeProcess's code for a process that has not ended
+ERROR_ACCESS_DENIED = 5
+PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 WRITING = ".writing-"  # a file being written: .writing-<pid>-<random><suffix>
+
+
+def process_exists(pid):
+    """Whether a process with this id exists (os.kill(pid, 0) on POSIX; on Windows, where
+    os.kill(pid, 0) would send a Ctrl-C event, OpenProcess and GetExitCodeProcess)."""
+    if WINDOWS:
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
+        if not handle:
+            return ctypes.get_last_error() == ERROR_ACCESS_DENIED  # exists, someone else's
+        try:
+            code = ctypes.c_ulong()
+            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def abandoned(folder, pid_of):

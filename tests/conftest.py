@@ -15,13 +15,19 @@ def run_script(script, *args, env=None):
                           text=True, timeout=600, env=env)
 
 
-def start_script(script, *args):
+def start_script(script, *args, ready_at=None, sigint=signal.SIG_DFL):
     """Start a script as a reader would from a terminal, with Ctrl-C's default action even where
     this suite was launched with SIGINT ignored (nohup, `cmd &`, CI): tests that interrupt it
-    then give the same result however they are run."""
-    return subprocess.Popen([sys.executable, script, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    then give the same result however they are run (`sigint`: SIG_IGN starts it as `cmd &`
+    does). With `ready_at` (a point of tests/programs/ready_at.py), return once the script
+    says it has reached that point of its start-up."""
+    program = [os.path.join(ROOT, "tests", "programs", "ready_at.py"), ready_at] if ready_at else []
+    process = subprocess.Popen([sys.executable, *program, script, *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    if ready_at:
+        assert process.stdout.readline() == "ready\n", process.communicate(timeout=60)
+    return process
 
 
 def only_run_folder(results_dir, script_stem):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from companion import cli, files
-from companion.book_tables import read_book_rows
 from companion.errors import UserError
 from conftest import ROOT, run_script
+from tables.book_tables import read_book_rows
 
 RECORD = sorted(glob.glob(os.path.join(ROOT, "results", "tables", "mlp-01-seed1", "mlp_mnist",
                                        "*", "record.json")))[0]
@@ -86,7 +86,7 @@ def test_the_runner_never_follows_a_linked_lock(tmp_path):
 
 
 def test_a_book_table_that_lists_a_row_twice_is_refused(tmp_path):
-    with open(os.path.join(ROOT, "companion", "book_tables.csv")) as f:
+    with open(os.path.join(ROOT, "tables", "book_tables.csv")) as f:
         lines = f.read().splitlines()
     data = [line for line in lines if line and not line.startswith("#")]
     table = tmp_path / "table.csv"
@@ -174,7 +174,7 @@ def test_the_report_names_a_damaged_record_in_one_line(tmp_path):
 def test_a_corpus_with_a_rating_that_is_not_a_number_is_refused(tmp_path):
     import gzip
 
-    from companion import text_data
+    from sentiment import text_data
 
     path = tmp_path / "corpus.tsv.gz"
     for rows in (["id\tsentiment\ttext", "1\tgood\tfine film"],
@@ -187,7 +187,7 @@ def test_a_corpus_with_a_rating_that_is_not_a_number_is_refused(tmp_path):
 
 
 def test_glove_in_word2vec_format_is_read(tmp_path):
-    from companion import text_data
+    from sentiment import text_data
 
     path = tmp_path / "vectors.txt"
     path.write_text("2 3\nthe 0.1 0.2 0.3\nfilm 1 2 3\n")

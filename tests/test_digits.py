@@ -1,4 +1,4 @@
-"""predict_digit.py and companion/digits.py: a person's picture made into an MNIST digit, the
+"""predict_digit.py and handwriting/digits.py: a person's picture made into an MNIST digit, the
 model's answer for it, and one line for every kind of bad input."""
 import io
 import json
@@ -11,8 +11,9 @@ from PIL import Image, ImageFilter
 
 import mlp_mnist
 import predict_digit
-from companion import digits, mnist
+from companion import mnist
 from conftest import run_script
+from handwriting import digits
 
 STYLES = ("ink on paper", "photo", "transparent", "small in a corner")
 

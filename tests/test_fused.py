@@ -1,4 +1,4 @@
-"""companion/fused.py (--fast on JAX): an execution's steps as one compiled scan, the same
+"""speed/fused.py (--fast on JAX): an execution's steps as one compiled scan, the same
 computation as Keras' own loop; what --fast resolves to; --steps-per-execution epoch."""
 import importlib.util
 import json

@@ -10,9 +10,9 @@ import subprocess
 import matplotlib.pyplot as plt
 import pytest
 
-from companion import book_tables, results_index, tables_report
+import protocol_experiment  # results/investigations/protocols/ is on pytest's pythonpath
 from conftest import ROOT
-from research import protocol_experiment
+from tables import book_tables, results_index, tables_report
 
 RESULTS = os.path.join(ROOT, "results")
 
@@ -70,13 +70,13 @@ def test_protocol_experiment_write_up_matches_the_records(written):
 def test_results_index_matches_the_records(written, committed_records_only):
     results_index.write_results_index(RESULTS)
     path = os.path.join(RESULTS, "README.md")
-    assert written[path] == committed(path), "run: python -m companion.results_index"
+    assert written[path] == committed(path), "run: python -m tables.results_index"
 
 
 def test_text_report_matches_the_records(written, committed_records_only):
     results_index.write_text_report(RESULTS)
     path = os.path.join(RESULTS, "TEXT.md")
-    assert written[path] == committed(path), "run: python -m companion.results_index"
+    assert written[path] == committed(path), "run: python -m tables.results_index"
 
 
 def test_a_readers_own_run_leaves_the_committed_index_as_it_is(written, committed_records_only):

@@ -36,6 +36,9 @@ def test_a_default_run_leaves_keras_as_it_was(backend, results_dir):
     hyperparameters = report["hyperparameters"]
     assert (hyperparameters["fast"], hyperparameters["jit_compile"],
             hyperparameters["steps_per_execution"]) == (False, "auto", 1)
+    # what a newcomer reads behind a listing: at most 1,500 lines of companion/ (issue 32)
+    assert "companion/cli.py" in report["companion_loaded"]
+    assert sum(report["companion_loaded"].values()) <= 1500, report["companion_loaded"]
 
 
 @needs_jax

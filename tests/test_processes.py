@@ -10,15 +10,16 @@ import types
 
 import pytest
 
-from companion import processes
+from companion import files
 from conftest import ROOT
+from tables import processes
 
 
 def test_process_exists_here():
-    assert processes.process_exists(os.getpid())
+    assert files.process_exists(os.getpid())
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
-    assert not processes.process_exists(ended.pid)
+    assert not files.process_exists(ended.pid)
 
 
 class FakeKernel32:
@@ -28,7 +29,7 @@ class FakeKernel32:
         self.handle, self.exit_code, self.closed = handle, exit_code, False
 
     def OpenProcess(self, access, inherit, pid):  # noqa: N802 (Windows' names)
-        assert access == processes.PROCESS_QUERY_LIMITED_INFORMATION
+        assert access == files.PROCESS_QUERY_LIMITED_INFORMATION
         return self.handle
 
     def GetExitCodeProcess(self, handle, code):  # noqa: N802
@@ -40,18 +41,18 @@ class FakeKernel32:
 
 
 @pytest.mark.parametrize("handle, exit_code, last_error, exists", [
-    (7, processes.STILL_ACTIVE, 0, True),     # running
+    (7, files.STILL_ACTIVE, 0, True),     # running
     (7, 0, 0, False),                         # ended, its handle still open somewhere
     (0, None, 87, False),                     # no such process (ERROR_INVALID_PARAMETER)
-    (0, None, processes.ERROR_ACCESS_DENIED, True),  # someone else's
+    (0, None, files.ERROR_ACCESS_DENIED, True),  # someone else's
 ])
 def test_process_exists_on_windows(monkeypatch, handle, exit_code, last_error, exists):
     kernel32 = FakeKernel32(handle, exit_code)
-    monkeypatch.setattr(processes, "WINDOWS", True)
-    monkeypatch.setattr(processes.ctypes, "WinDLL", lambda name, use_last_error: kernel32,
+    monkeypatch.setattr(files, "WINDOWS", True)
+    monkeypatch.setattr(files.ctypes, "WinDLL", lambda name, use_last_error: kernel32,
                         raising=False)
-    monkeypatch.setattr(processes.ctypes, "get_last_error", lambda: last_error, raising=False)
-    assert processes.process_exists(1234) is exists
+    monkeypatch.setattr(files.ctypes, "get_last_error", lambda: last_error, raising=False)
+    assert files.process_exists(1234) is exists
     assert kernel32.closed == bool(handle)
 
 
@@ -109,10 +110,9 @@ def test_children_are_started_and_stopped_the_platform_way(monkeypatch):
 
 
 def test_no_posix_only_module_at_module_level():
-    files = glob.glob(os.path.join(ROOT, "*.py")) + glob.glob(os.path.join(ROOT, "companion",
-                                                                            "*.py"))
+    paths = glob.glob(os.path.join(ROOT, "*.py")) + glob.glob(os.path.join(ROOT, "*", "*.py"))
     found = []
-    for path in files:
+    for path in paths:
         with open(path) as f:
             tree = ast.parse(f.read())
         for node in tree.body:  # module level only: inside a function a platform check guards it

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import lstm_gru_text as text
-from companion import errors, text_data
+from companion import errors
 from conftest import read_record, run_script
+from sentiment import text_data
 
 # The first numbers of GloVe 6B 50d's vector for "the", as in the Stanford file.
 GLOVE_THE = [0.418, 0.24968, -0.41242, 0.1217, 0.34527]

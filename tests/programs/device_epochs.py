@@ -8,7 +8,8 @@ import numpy as np
 import tensorflow as tf
 
 import mlp_mnist
-from companion import fused, mnist
+from companion import mnist
+from speed import fused
 
 (x, y), _, _ = mnist.load_data(dry_run=True)
 x, y = mlp_mnist.preprocess(x[:1000]), keras.utils.to_categorical(y[:1000], 10)

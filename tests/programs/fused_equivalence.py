@@ -1,5 +1,5 @@
 """The MLP listing (dropout on) on 2,048 digits through Keras' loop and through fused
-executions (companion/fused.py), and one batch at a time with train_on_batch (dropout off)
+executions (speed/fused.py), and one batch at a time with train_on_batch (dropout off)
 against one fused execution of the same batches; prints the largest weight differences as JSON.
 Run on the JAX backend by tests/test_fused.py."""
 import json
@@ -8,7 +8,8 @@ import keras
 import numpy as np
 
 import mlp_mnist
-from companion import fused, mnist
+from companion import mnist
+from speed import fused
 
 (x, y), _, _ = mnist.load_data(dry_run=True)
 x, y = mlp_mnist.preprocess(x), keras.utils.to_categorical(y)

@@ -1,7 +1,8 @@
 """Run a listing's main() with the given flags and report whether Keras was left as it was:
 every function, class and attribute of every loaded keras module and of keras.Model, compared
 by identity before and after, and any method that a model instance holds in place of its
-class's. Prints one JSON line: the changed names, the overridden methods and the run's record.
+class's. Prints one JSON line: the changed names, the overridden methods, the run's record and the
+companion/ modules the run loaded, with their lines.
 
     KERAS_BACKEND=jax python tests/programs/keras_untouched.py mlp_mnist --dry-run --results-dir DIR
 
@@ -44,6 +45,18 @@ def overridden_methods():
     return found
 
 
+def companion_modules_loaded():
+    """{path: lines} of the companion/ modules this process has loaded."""
+    import os
+
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name == "companion" or name.startswith("companion."):
+            with open(module.__file__) as f:
+                found[os.path.relpath(module.__file__)] = sum(1 for _ in f)
+    return found
+
+
 def main():
     arguments = sys.argv[1:]
     if arguments[0] == "--as-accelerator":
@@ -61,7 +74,8 @@ def main():
         record = json.load(f)
     print(json.dumps({"changed": changed, "overridden": overridden_methods(),
                       "hyperparameters": record["hyperparameters"],
-                      "execution": record["execution"], "backend": record["keras_backend"]}))
+                      "execution": record["execution"], "backend": record["keras_backend"],
+                      "companion_loaded": companion_modules_loaded()}))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, ROOT)
 from companion.files import write_atomically  # noqa: E402  (the repository root first)
-from companion.tables_report import machine_and_settings  # noqa: E402
+from tables.tables_report import machine_and_settings  # noqa: E402
 
 # the record fields that make two runs the same computation but for the machine
 SAME = ("script", "optimizer", "units", "cell", "dropout", "epochs", "batch_size", "jit_compile",

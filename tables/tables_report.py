@@ -2,7 +2,8 @@
 
 - TABLES.md (and TABLES.png): each book row beside each reported protocol's mean ± spread over
   its seeds, with findings generated for every row that misses;
-The protocol experiment's write-up is research, not a table: research/protocol_experiment.py.
+The protocol experiment's write-up is research, not a table: its own home,
+results/investigations/protocols/ (protocol_experiment.py).
 """
 import math
 import os
@@ -11,7 +12,8 @@ from datetime import datetime
 
 import matplotlib
 
-from companion.book_tables import (
+from companion.files import replacing, write_atomically
+from tables.book_tables import (
     CHOSEN,
     LISTING,
     PROTOCOLS,
@@ -23,7 +25,6 @@ from companion.book_tables import (
     finished_record,
     table_runs_folder,
 )
-from companion.files import replacing, write_atomically
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -148,7 +149,7 @@ def reported_protocols(also=None):
 def write_tables_report(rows, results_dir, quick, also=None, evidence=None):
     """TABLES.md (TABLES_QUICK.md) and its figure, from the records: the protocols of
     reported_protocols(). `evidence(row)` gives what an experiment says of a row that misses:
-    (label, line) or None (research/protocol_experiment.py)."""
+    (label, line) or None (results/investigations/protocols/protocol_experiment.py)."""
     report_path = os.path.join(results_dir, "TABLES_QUICK.md" if quick else "TABLES.md")
     protocols = reported_protocols(also)
     summaries = {p: [summarize(row, table_runs_folder(results_dir, p, row["table"], quick))
@@ -227,7 +228,7 @@ def runs_section(summaries, report_folder):
              "Each seed's machine (the CPU with its widest vector extensions, or the accelerator), "
              "backend and the compile() settings it trained with, from its record: XLA is "
              "jit_compile=True (\"auto\": Keras decides), then the steps per call, and "
-             "\"scan\" where --fast's compiled scan ran them (companion/fused.py). The same seed "
+             "\"scan\" where --fast's compiled scan ran them (speed/fused.py). The same seed "
              "can reach another accuracy on another CPU (docs/tables.md).", ""]
     for p in summaries:
         lines += [f"Protocol `{p}`:", "", "| Row | Seeds | Minutes | Machine and settings, per "

@@ -4,11 +4,10 @@ A default run does nothing here: compile() keeps the listing's arguments and Ker
 jit_compile and runs one step per execution. Asked for (--fast, or --jit-compile and
 --steps-per-execution given to rerun a record), the settings are set as compile() would set
 them, before the first fit() builds its train function; with --fast on JAX where cli.FAST says
-so, each execution's steps run as one compiled scan (companion/fused.py).
+so, each execution's steps run as one compiled scan (speed/fused.py, imported only then).
 """
 import math
 
-from companion import fused
 from companion.cli import EPOCH, JIT_COMPILE, KERAS_DEFAULTS
 
 
@@ -36,4 +35,6 @@ def apply(model, args, train_samples):
         model.jit_compile = settings["jit_compile"]
     model.steps_per_execution = settings["steps_per_execution"]
     if args.scan:
+        from speed import fused
+
         fused.fuse_executions(model, resident=args.device_data)

@@ -2,20 +2,22 @@
 row under a protocol, and the folders their runs go to.
 
 A protocol says how every row is trained where the book leaves it open. `listing` is the
-listings' own settings. The others are the hypotheses of the protocol experiment
-(research/protocol_experiment.py, results/investigations/protocols/), and CHOSEN trains each
-table as it chose.
+listings' own settings. The others are the hypotheses of the protocol experiment, read from its
+home (results/investigations/protocols/hypotheses.json), and CHOSEN trains each table as it
+chose.
 """
 import argparse
 import csv
 import glob
 import json
 import os
+import sys
 
 from companion import cli
 from companion.errors import UserError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 BOOK_TABLES = os.path.join(HERE, "book_tables.csv")
 SCRIPTS = {"mlp": "mlp_mnist.py", "cnn": "cnn_mnist.py", "rnn": "rnn_mnist.py"}
 TITLES = {"mlp": "Table 1.3.2: MLP", "cnn": "Table 1.4.1: CNN", "rnn": "Table 1.5.1: SimpleRNN"}
@@ -25,36 +27,32 @@ TOLERANCE = 0.5  # percentage points: the goal for every row's test accuracy
 SEEDS = (1, 2, 3)  # a row's result is the mean over these seeds
 
 LISTING = "listing"
-PROTOCOLS = {
-    LISTING: {
-        "about": "the listings' own settings: batch 128; 20 epochs (MLP, RNN), 10 (CNN)",
-        "flags": {}},
-    "keras2-batch32": {
-        "about": "fit() called without batch_size, which Keras 2 then ran with batches of 32; "
-                 "the listings' epochs",
-        "flags": {table: ["--batch-size", "32"] for table in SCRIPTS}},
-    "batch64": {
-        "about": "batches of 64; the listings' epochs",
-        "flags": {table: ["--batch-size", "64"] for table in SCRIPTS}},
-    "epochs-x4": {
-        "about": "batches of 128 for four times the listings' epochs: as many updates as batch 32",
-        "flags": {"mlp": ["--epochs", "80"], "cnn": ["--epochs", "40"], "rnn": ["--epochs", "80"]}},
-    # Round 2, for the MLP only: written down after round 1, before any of its runs (round 1's
-    # best, epochs-x4, left the MLP's SGD rows with dropout below the book's train accuracy)
-    "epochs-x8": {
-        "about": "batches of 128 for eight times the listings' epochs (160); Table 1.3.2 only",
-        "flags": {"mlp": ["--epochs", "160"]}, "only": ("mlp",), "round": 2},
-    # what the experiment's rule chose for each table (investigations/protocols/README.md)
-    "experiment-choice": {
-        "about": "each table as the protocol experiment chose for it: MLP epochs-x8 (round 2), "
-                 "CNN batch64, SimpleRNN listing",
-        "tables": {"mlp": "epochs-x8", "cnn": "batch64", "rnn": LISTING}},
-}
+# The other protocols are the protocol experiment's, kept as data in its home beside its runs
+HYPOTHESES_FILE = os.path.join(ROOT, "results", "investigations", "protocols", "hypotheses.json")
+
+
+def read_protocols(path=HYPOTHESES_FILE):
+    """{name: protocol}: the listing's own, then the experiment's hypotheses and its choice."""
+    try:
+        with open(path) as f:
+            hypotheses = json.load(f)
+    except (OSError, ValueError) as error:  # read on import: one line here, not a traceback
+        print(f"{os.path.basename(sys.argv[0])}: error: {path}: cannot read the protocol "
+              f"experiment's hypotheses ({getattr(error, 'strerror', None) or error}); restore "
+              f"it with `git checkout -- {os.path.relpath(path, ROOT)}`", file=sys.stderr)
+        raise SystemExit(2) from None
+    listing = {"about": "the listings' own settings: batch 128; 20 epochs (MLP, RNN), 10 (CNN)",
+               "flags": {}}
+    return {LISTING: listing, **{name: protocol for name, protocol in hypotheses.items()
+                                 if not name.startswith("_")}}
+
+
+PROTOCOLS = read_protocols()
 
 
 def protocol_tables(protocol):
     """The tables a protocol trains: a later round's hypothesis may name only some."""
-    return PROTOCOLS[protocol].get("only", tuple(SCRIPTS))
+    return tuple(PROTOCOLS[protocol].get("only", SCRIPTS))
 
 
 def table_protocol(protocol, table):

@@ -1,5 +1,5 @@
 """What the table runner asks of the operating system, on Linux, macOS and Windows alike: an
-exclusive lock on a file, whether a process still exists, and how a row's script is started and
+exclusive lock on a file, and how a row's script is started and
 stopped. Each has its POSIX way and its Windows way here, so no script imports a POSIX-only
 module. Linux and macOS are tested in CI's way (this suite); Windows by design, its branches
 tested here with the platform checks patched (tests/test_processes.py).
@@ -17,9 +17,6 @@ import signal
 import sys
 
 WINDOWS = sys.platform == "win32"
-STILL_ACTIVE = 259  # GetExitCodeProcess's code for a process that has not ended
-ERROR_ACCESS_DENIED = 5
-PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 
 
 class LockHeld(Exception):
@@ -43,29 +40,6 @@ def lock_exclusively(descriptor):
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockHeld() from None
-
-
-def process_exists(pid):
-    """Whether a process with this id exists (os.kill(pid, 0) on POSIX; on Windows, where
-    os.kill(pid, 0) would send a Ctrl-C event, OpenProcess and GetExitCodeProcess)."""
-    if WINDOWS:
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
-        if not handle:
-            return ctypes.get_last_error() == ERROR_ACCESS_DENIED  # exists, someone else's
-        try:
-            code = ctypes.c_ulong()
-            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-            return code.value == STILL_ACTIVE
-        finally:
-            kernel32.CloseHandle(handle)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def child_options(lock):
