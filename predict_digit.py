@@ -63,6 +63,8 @@ PREPROCESS = {(784,): mlp_mnist.preprocess, (28, 28, 1): cnn_mnist.preprocess,
 SCRIPT_OF_INPUT = {(784,): "mlp", (28, 28, 1): "cnn", (28, 28): "rnn"}
 
 
+SHOWN = 24  # pictures drawn in predictions.png
+THUMBNAIL = 512  # the longest side of a picture as predictions.png shows it
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -138,9 +140,15 @@ def describe(path, probabilities):
             f"({100 * probabilities[second]:.1f}%), {third} ({100 * probabilities[third]:.1f}%)")
 
 
-def plot_predictions(pictures, seen, probabilities, names):
-    figure, axes = plt.subplots(len(names), 3, figsize=(9, 2.6 * len(names)), squeeze=False)
-    for row, (picture, digit, p, name) in enumerate(zip(pictures, seen, probabilities, names)):
+def plot_predictions(thumbnails, seen, probabilities, names):
+    """Each of the first SHOWN pictures, what the model saw, and its probabilities; the title
+    says how many more there were (their answers are in record.json)."""
+    figure, axes = plt.subplots(len(thumbnails), 3, figsize=(9, 2.6 * len(thumbnails)),
+                                squeeze=False)
+    if len(names) > len(thumbnails):
+        figure.suptitle(f"the first {len(thumbnails)} of {len(names)} pictures; every answer is "
+                        f"in record.json", fontsize=10)
+    for row, (picture, digit, p, name) in enumerate(zip(thumbnails, seen, probabilities, names)):
         axes[row, 0].imshow(picture)
         axes[row, 0].set_title(os.path.basename(name), fontsize=9)
         axes[row, 1].imshow(digit, cmap="gray")
@@ -160,10 +168,16 @@ def main(argv=None):
     model, preprocess = load(path)
     check_script(model, path, args.script)
     print(f"Model: {os.path.relpath(path)}")
-    # every picture is read and checked before anything is predicted or written
-    pictures = [digits.read_image(image) for image in args.images]
-    seen = np.stack([digits.to_mnist(picture, image)
-                     for picture, image in zip(pictures, args.images)]) if pictures else None
+    # every picture is read and checked before anything is predicted or written; only its
+    # 28x28 digit is kept, and a thumbnail of the first SHOWN, so memory stays flat
+    seen, thumbnails = [], []
+    for image in args.images:
+        picture = digits.read_image(image)
+        seen.append(digits.to_mnist(picture, image))
+        if len(thumbnails) < SHOWN:
+            picture.thumbnail((THUMBNAIL, THUMBNAIL))
+            thumbnails.append(np.asarray(picture.convert("RGB")))
+        del picture
     run = records.Run(__file__, args)
     fields = {"model_file": path}
     if args.evaluate:
@@ -174,16 +188,15 @@ def main(argv=None):
         print(f"{path}: test accuracy {100 * accuracy:.2f}% on {len(y_test):,} MNIST test digits")
         fields["test_accuracy"] = accuracy
     figures = {}
-    if pictures:
+    if seen:
+        seen = np.stack(seen)
         probabilities = as_probabilities(model.predict(preprocess(seen), verbose=0), path)
         for image, p in zip(args.images, probabilities):
             print(describe(image, p))
         fields["predictions"] = [
             {"image": image, "digit": int(np.argmax(p)), "probabilities": p.round(6).tolist()}
             for image, p in zip(args.images, probabilities)]
-        figures["predictions.png"] = plot_predictions(
-            [np.asarray(picture.convert("RGB")) for picture in pictures], seen, probabilities,
-            args.images)
+        figures["predictions.png"] = plot_predictions(thumbnails, seen, probabilities, args.images)
     return run.write(figures, **fields)
 
 

@@ -7,7 +7,7 @@ had already: find the paper (transparent, or the tone along the border), make th
 black (MNIST's convention) whatever its colour, and drop the paper's texture and noise.
 """
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from companion.errors import UserError
 
@@ -16,12 +16,21 @@ SIZE = 28
 # MNIST's mean centre of mass (row, column), in pixel indexes, measured over its 60,000
 # training digits; tests/test_digits.py checks it against the data
 CENTRE = (14.0, 14.0)
-NOISE = 0.05  # below this share of the strongest stroke, after the paper's own noise is taken off
+NOISE = 0.05  # below this share of the strongest stroke, after the paper's own grain is taken off
 # a picture larger than this is refused before it is decoded: a small file can declare a huge
 # image (a 140 KB PNG of 100 megapixels took 6 GB); phones' photos are 12-50 megapixels
 MAX_PIXELS = 64_000_000
 WORKING_SIDE = 2048  # larger pictures are scaled down to this longer side once decoded
 Image.MAX_IMAGE_PIXELS = None  # read_image's own check, on the header, replaces Pillow's
+# HEIC/HEIF, an iPhone's own photo format: Pillow reads it through pillow-heif, which turns
+# the photo upright as it decodes it
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+try:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # said in one line when a HEIC photo is given (read_image)
+    pillow_heif = None
 
 
 def read_image(path):
@@ -43,7 +52,20 @@ def read_image(path):
     except IsADirectoryError:
         raise UserError(f"{printable(path)}: is a directory, not an image") from None
     except (UnidentifiedImageError, OSError, ValueError) as error:
+        if pillow_heif is None and is_heif(path):
+            raise UserError(f"{printable(path)}: a HEIC/HEIF photo, which needs the package "
+                            f"pillow-heif (pip install pillow-heif), or save it as JPEG") from None
         raise UserError(f"{printable(path)}: not an image this script can read ({error})") from None
+
+
+def is_heif(path):
+    """Whether the file starts as a HEIC/HEIF photo does (an ISO 'ftyp' box of a HEIF brand)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
 def printable(name):
@@ -79,7 +101,8 @@ def grey_levels(image):
 
 
 def ink(image):
-    """Float array of the ink's strength, 0 on paper, bright where the digit is."""
+    """Float array of the ink's strength, 0 on paper, bright where the digit is: the paper's
+    light evened out (a shadow, a lamp to one side) and its grain taken off."""
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float64)
         alpha = rgba[..., 3]
@@ -91,32 +114,157 @@ def ink(image):
     else:
         gray = grey_levels(image)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    paper = np.median(border)
-    # dark ink on light paper is inverted; light ink on dark paper is kept as it is
-    return np.clip(paper - gray, 0, None) if paper >= 128 else np.clip(gray - paper, 0, None)
+    # dark ink on light paper, or light ink on dark paper (a screen in dark mode): made
+    # the first kind, then the ink is how much darker than the paper's own light it is
+    paper = gray if np.median(border) >= 128 else 255 - gray
+    signed = paper_light(paper) - paper
+    # the paper's grain (camera noise, texture, JPEG), measured before anything is clipped so
+    # that noise never counts as ink: robustly (median and median absolute deviation), as ink
+    # covers less than half of a picture of a digit
+    middle = np.median(signed)
+    spread = 1.4826 * np.median(np.abs(signed - middle))
+    return np.clip(signed - (middle + 4 * spread), 0, None)
+
+
+def paper_light(paper):
+    """The light falling on the paper: a smooth surface (quadratic in x and y) fitted to the
+    paper alone. It starts level with the brightest tenth of the picture, and each round fits
+    the pixels not far below the last surface, so the ink, darker, never pulls it down."""
+    height, width = paper.shape
+    scale = max(height, width) / 96
+    small = np.asarray(Image.fromarray(paper.astype(np.float32), mode="F").resize(
+        (max(1, round(width / scale)), max(1, round(height / scale))), Image.Resampling.BOX),
+        dtype=np.float64) if scale > 1 else paper
+
+    def terms(shape):
+        rows, cols = np.indices(shape, dtype=np.float64)
+        y, x = (rows + 0.5) / shape[0] * 2 - 1, (cols + 0.5) / shape[1] * 2 - 1
+        return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
+
+    basis = terms(small.shape).reshape(-1, 6)
+    values = small.ravel()
+    surface = np.full(values.shape, np.percentile(values, 90))
+    paper_now = None
+    for _ in range(20):
+        residual = values - surface
+        above = residual[residual > 0]
+        grain = 1.4826 * np.median(above) if above.size else 0.0
+        on_paper = residual > -max(3 * grain, 2.0)
+        if paper_now is not None and np.array_equal(on_paper, paper_now):
+            break
+        paper_now = on_paper
+        coefficients = np.linalg.lstsq(basis[on_paper], values[on_paper], rcond=None)[0]
+        surface = basis @ coefficients
+    return terms(paper.shape) @ coefficients
+
+
+def label_regions(mask):
+    """Labels 1..n of the 8-connected regions of a boolean array (0 outside them), found by
+    giving each pixel the smallest index around it until nothing changes."""
+    height, width = mask.shape
+    outside = height * width
+    labels = np.where(mask, np.arange(outside).reshape(height, width), outside)
+    while True:
+        padded = np.pad(labels, 1, constant_values=outside)
+        smallest = np.min([padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+                           for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=0)
+        smallest = np.where(mask, smallest, outside)
+        flat = np.append(smallest.ravel(), outside)
+        smallest = np.where(mask, flat[smallest], outside)  # jump to the label's own label
+        if np.array_equal(smallest, labels):
+            break
+        labels = smallest
+    _, numbered = np.unique(labels, return_inverse=True)
+    numbered = numbered.reshape(labels.shape) + 1
+    return np.where(mask, numbered, 0)
+
+
+def digit_region(strength, path):
+    """A boolean array: where the digit is. Ink is grouped into marks (strokes closer than a
+    few pixels at 256 pixels a side are one mark); the digit is the heaviest mark with the marks
+    near it that weigh something, leaving the specks, the phone's status bar and home bar and
+    ruled lines (long, level marks) out. One line when two marks of a digit's size stand apart."""
+    height, width = strength.shape
+    block = max(1, -(-max(height, width) // 256))
+    rows, cols = -(-height // block), -(-width // block)
+    padded = np.zeros((rows * block, cols * block))
+    padded[:height, :width] = strength
+    blocks = padded.reshape(rows, block, cols, block)
+    weight = blocks.sum(axis=(1, 3))
+    mask = blocks.max(axis=(1, 3)) > 0
+    framed = np.pad(mask, 2)
+    grown = np.any([framed[2 + dy:2 + dy + rows, 2 + dx:2 + dx + cols]
+                    for dy in range(-2, 3) for dx in range(-2, 3)], axis=0)
+    labels = label_regions(grown)
+    count = labels.max()
+    weights = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=count + 1)
+    index_rows, index_cols = np.indices(labels.shape)
+    boxes = np.zeros((count + 1, 4), dtype=int)  # top, bottom, left, right
+    for number in range(1, count + 1):
+        where = labels == number
+        r, c = index_rows[where], index_cols[where]
+        boxes[number] = r.min(), r.max() + 1, c.min(), c.max() + 1
+    tall, wide = boxes[:, 1] - boxes[:, 0], boxes[:, 3] - boxes[:, 2]
+    level_line = (wide > 6 * tall) & (wide > cols / 2)  # a ruled line, not a stroke of a digit
+    weights[0] = 0
+    weights[level_line] = 0
+    digit = int(np.argmax(weights))
+    top, bottom, left, right = boxes[digit]
+    size = max(bottom - top, right - left)
+    margin = size // 4
+    chosen = [digit]
+    for number in np.flatnonzero(weights >= 0.02 * weights[digit]):
+        if number == digit:
+            continue
+        t, b, lft, rgt = boxes[number]
+        near = t < bottom + margin and b > top - margin and lft < right + margin and \
+            rgt > left - margin
+        if near:
+            chosen.append(number)
+        elif weights[number] >= 0.35 * weights[digit] and tall[number] >= 0.5 * tall[digit]:
+            raise UserError(f"{path}: more than one digit-sized mark in the picture; crop it "
+                            f"to the one digit")
+    region = np.isin(labels, chosen) & mask
+    region = np.repeat(np.repeat(region, block, axis=0), block, axis=1)[:height, :width]
+    return region
+
+
+def thickened(digit):
+    """A digit drawn with a fine pen, its strokes widened to MNIST's (about a tenth of the
+    digit's height); a digit with strokes near that width is left as it is."""
+    drawn = digit > 0
+    inside = drawn.copy()
+    inside[1:] &= drawn[:-1]
+    inside[:-1] &= drawn[1:]
+    inside[:, 1:] &= drawn[:, :-1]
+    inside[:, :-1] &= drawn[:, 1:]
+    edge = np.count_nonzero(drawn & ~inside)
+    width = 2 * np.count_nonzero(drawn) / max(edge, 1)  # a stroke's area over half its outline
+    wanted = 0.1 * max(digit.shape)
+    if width >= wanted / 2:
+        return digit
+    size = int(wanted - width) | 1  # MaxFilter takes an odd size
+    return np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").filter(
+        ImageFilter.MaxFilter(min(size, 31))), dtype=np.float64)
 
 
 def to_mnist(image, path="image"):
     """A 28x28 uint8 array: the digit in `image` as an MNIST digit."""
     strength = ink(image)
-    # the paper's texture and JPEG noise, measured along the border robustly (median and
-    # median absolute deviation), so that a stroke touching the edge does not count as paper
-    border = np.concatenate([strength[0], strength[-1], strength[:, 0], strength[:, -1]])
-    spread = 1.4826 * np.median(np.abs(border - np.median(border)))
-    strength = np.clip(strength - (np.median(border) + 4 * spread), 0, None)
     if strength.max() < 32:  # less than an eighth of full contrast anywhere: no digit drawn
         raise UserError(f"{path}: no digit found (the image is blank paper)")
     strength = strength * (255 / strength.max())
     strength[strength < NOISE * 255] = 0
+    strength[~digit_region(strength, path)] = 0
     rows = np.flatnonzero(strength.any(axis=1))
     cols = np.flatnonzero(strength.any(axis=0))
-    digit = strength[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    digit = thickened(strength[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
     height, width = digit.shape
     scale = BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F")
                        .resize(size, Image.Resampling.LANCZOS), dtype=np.float64)
-    small = np.clip(small, 0, 255)
+    small = np.clip(small * (255 / max(small.max(), 1e-9)), 0, 255)
     return centred(small)
 
 

@@ -6,6 +6,7 @@ import os
 
 import keras
 import numpy as np
+import phone_pictures
 import pytest
 from PIL import Image, ImageFilter
 
@@ -293,3 +294,89 @@ def test_a_file_name_with_a_newline_stays_on_one_line():
     probabilities = np.array([0.01, 0.05, 0.01, 0.01, 0.01, 0.01, 0.01, 0.85, 0.0, 0.04])
     assert predict_digit.describe("my\nseven.png", probabilities) == (
         "'my\\nseven.png': 7 (85.0%), then 1 (5.0%), 9 (4.0%)")
+
+
+@pytest.fixture(scope="module")
+def committed_cnn():
+    return predict_digit.load(predict_digit.default_model("cnn"))
+
+
+def answer(committed_cnn, picture, path="picture"):
+    model, preprocess = committed_cnn
+    seen = digits.to_mnist(picture, path)
+    return int(np.argmax(model.predict(preprocess(seen[None]), verbose=0)[0]))
+
+
+# (kind, digit): each kind of phone picture that read wrong before (issue 33), over all ten
+# digits, MNIST test digits other than the ones the pipeline was tuned on (offsets 0, 3, 5, 7)
+PHONE_CASES = [("noise 3", 8), ("noise 5", 4), ("noise 5", 0), ("shadow", 7), ("shadow", 2),
+               ("small in 12 MP", 1), ("dark screenshot", 7), ("dark screenshot", 5),
+               ("hairline", 7), ("hairline", 3), ("hairline", 6), ("shadow", 9)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, digit", PHONE_CASES)
+def test_phone_pictures_as_people_take_them_get_the_right_digit(data, committed_cnn, tmp_path,
+                                                                  kind, digit):
+    """Camera grain, a shadow across the page, a small digit in a 12-megapixel photo, a
+    dark-mode screenshot with the status bar and home bar, a one-pixel pen: read as a file, as
+    predict_digit.py reads it."""
+    _, (x_test, y_test) = data
+    index = int(np.flatnonzero(y_test == digit)[11])
+    path = tmp_path / "photo.png"
+    phone_pictures.picture(kind, x_test[index], seed=index).save(path)
+    assert answer(committed_cnn, digits.read_image(str(path))) == digit
+
+
+def test_two_digits_side_by_side_are_refused_in_one_line(data):
+    _, (x_test, y_test) = data
+    pair = np.concatenate([x_test[0], np.zeros((28, 20), np.uint8), x_test[1]], axis=1)
+    paper = Image.fromarray(255 - np.pad(pair, 20)).resize((608, 272))
+    with pytest.raises(digits.UserError, match="more than one digit-sized mark in the picture; "
+                                               "crop it to the one digit"):
+        digits.to_mnist(paper, "pair.png")
+
+
+def test_noise_alone_is_blank_paper_not_a_digit():
+    grain = np.random.default_rng(0).normal(230, 5, (600, 800))
+    paper = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8))
+    with pytest.raises(digits.UserError, match="no digit found"):
+        digits.to_mnist(paper, "paper.jpg")
+
+
+def test_a_heic_photo_is_read_upright(data, committed_cnn, tmp_path):
+    """An iPhone's HEIC, stored sideways with its EXIF orientation: read, turned, answered."""
+    _, (x_test, y_test) = data
+    index = int(np.flatnonzero(y_test == 7)[0])
+    upright = phone_pictures.picture("noise 3", x_test[index], seed=index)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned a quarter: a viewer turns it 90 degrees clockwise
+    path = tmp_path / "IMG_0001.HEIC"
+    upright.rotate(90, expand=True).save(path, format="HEIF", exif=exif.tobytes())
+    picture = digits.read_image(str(path))
+    assert picture.size == upright.size
+    assert answer(committed_cnn, picture) == 7
+
+
+def test_a_heic_photo_without_pillow_heif_is_one_line(monkeypatch, tmp_path):
+    path = tmp_path / "IMG_0002.HEIC"
+    path.write_bytes(b"\0\0\0\x18ftypheic" + bytes(64))
+    monkeypatch.setattr(digits, "pillow_heif", None)
+    monkeypatch.setattr(digits.Image, "open", lambda *a: (_ for _ in ()).throw(
+        digits.UnidentifiedImageError("cannot identify image file")))
+    with pytest.raises(digits.UserError) as raised:
+        digits.read_image(str(path))
+    assert str(raised.value) == (f"{path}: a HEIC/HEIF photo, which needs the package "
+                                 f"pillow-heif (pip install pillow-heif), or save it as JPEG")
+
+
+def test_many_pictures_keep_one_figure_of_the_first_24(data):
+    _, (x_test, _) = data
+    thumbnails = [np.zeros((8, 8, 3), np.uint8)] * predict_digit.SHOWN
+    seen = x_test[:30]
+    probabilities = np.full((30, 10), 0.1)
+    figure = predict_digit.plot_predictions(thumbnails, seen, probabilities,
+                                            [f"{i}.png" for i in range(30)])
+    assert len(figure.axes) == 3 * predict_digit.SHOWN
+    assert figure._suptitle.get_text() == ("the first 24 of 30 pictures; every answer is in "
+                                           "record.json")
