@@ -12,7 +12,7 @@ from PIL import Image, ImageFilter
 
 import mlp_mnist
 import predict_digit
-from companion import mnist
+from companion import errors, mnist
 from conftest import run_script
 from handwriting import digits
 
@@ -169,13 +169,20 @@ def bad_inputs(tmp_path, model_path):
 
 @pytest.mark.slow
 def test_every_bad_input_is_one_line_and_writes_nothing(model_path, tmp_path):
+    """Each bad input stops main() with the reader's error before anything is written; the
+    first, run as a reader runs it, shows that error is one line and exit status 2."""
     results_dir = tmp_path / "results"
-    for flags, start in bad_inputs(tmp_path, model_path):
-        completed = run_script("predict_digit.py", *flags, "--results-dir", str(results_dir))
-        assert completed.returncode == 2, (flags, completed.stderr)
-        [line] = completed.stderr.splitlines()
-        assert line.startswith(f"predict_digit.py: error: {start}"), line
-        assert not results_dir.exists()
+    (flags, start), *others = bad_inputs(tmp_path, model_path)
+    completed = run_script("predict_digit.py", *flags, "--results-dir", str(results_dir))
+    assert completed.returncode == 2, (flags, completed.stderr)
+    [line] = completed.stderr.splitlines()
+    assert line.startswith(f"predict_digit.py: error: {start}"), line
+    for flags, start in others:
+        with pytest.raises(errors.UserError) as raised:
+            predict_digit.main([*flags, "--results-dir", str(results_dir)])
+        assert str(raised.value).startswith(start), (flags, str(raised.value))
+        assert "\n" not in str(raised.value)
+    assert not results_dir.exists()
 
 
 @pytest.mark.slow

@@ -50,33 +50,39 @@ def test_mirrored_over_two_cpu_devices(one_device, results_dir):
     assert record["test_accuracy"] == pytest.approx(one_device["test_accuracy"], abs=SAME_WITHIN)
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
+READY_AT = os.path.join(ROOT, "tests", "programs", "ready_at.py")
 
 
 def test_multi_worker_two_processes_on_localhost(one_device, results_dir):
-    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    """Each worker's port is held by this test until that worker says it is about to start its
+    server (tests/programs/ready_at.py), then freed for it: no port borrowed and left free."""
+    held = [socket.socket() for _ in range(2)]
+    for s in held:
+        s.bind(("127.0.0.1", 0))
+    workers = [f"127.0.0.1:{s.getsockname()[1]}" for s in held]
     processes = []
     try:
         for index in range(2):
             config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
             env = dict(os.environ, TF_CONFIG=json.dumps(config))
             processes.append(subprocess.Popen(
-                [sys.executable, *SHORT_RUN, "--distribute", "multi-worker",
-                 "--results-dir", results_dir],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+                [sys.executable, READY_AT, "call:distribute._multi_worker_strategy",
+                 *SHORT_RUN, "--distribute", "multi-worker", "--results-dir", results_dir],
+                cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True))
+        for process, s in zip(processes, held):
+            assert process.stdout.readline() == "ready\n"
+            s.close()
+            process.stdin.write("go\n")
+            process.stdin.flush()
         outputs = [process.communicate(timeout=WORKER_TIMEOUT_S) for process in processes]
     finally:
         for process in processes:  # a worker left waiting for its peer must not outlive the test
             if process.poll() is None:
                 process.kill()
                 process.wait()
+        for s in held:
+            s.close()
     for process, (stdout, stderr) in zip(processes, outputs):
         assert process.returncode == 0, stderr
     chief_out, other_out = outputs[0][0], outputs[1][0]

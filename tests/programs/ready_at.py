@@ -4,10 +4,15 @@ a point of its start-up, so that a test can interrupt it there instead of after 
     python tests/programs/ready_at.py parse mlp_mnist.py --dry-run     # reading its flags
     python tests/programs/ready_at.py import:keras mlp_mnist.py ...    # importing Keras
 
+    python tests/programs/ready_at.py call:distribute._multi_worker_strategy mlp_mnist.py ...
+
 `parse`: argparse starts parsing the command line (the script's Ctrl-C handling for start-up is
-in place by then); `import:MODULE`: Python starts importing MODULE.
+in place by then); `import:MODULE`: Python starts importing MODULE; `call:MODULE.FUNCTION`:
+the script is about to call FUNCTION, which then waits for a line on stdin (a multi-worker
+test frees the port a worker is about to bind only then).
 """
 import argparse
+import importlib
 import os
 import runpy
 import sys
@@ -46,8 +51,20 @@ def main():
         argparse.ArgumentParser.parse_args = parse_args_when_ready
     elif point.startswith("import:"):
         sys.meta_path.insert(0, ReadyOnImport(point.split(":", 1)[1]))
+    elif point.startswith("call:"):
+        module_name, function_name = point.split(":", 1)[1].rsplit(".", 1)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+        module = importlib.import_module(module_name)
+        function = getattr(module, function_name)
+
+        def when_told(*args, **kwargs):
+            say_ready_once()
+            sys.stdin.readline()
+            return function(*args, **kwargs)
+
+        setattr(module, function_name, when_told)
     else:
-        raise SystemExit(f"unknown point {point!r}: parse or import:MODULE")
+        raise SystemExit(f"unknown point {point!r}: parse, import:MODULE or call:MODULE.FUNCTION")
     sys.argv = [script, *arguments]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     runpy.run_path(script, run_name="__main__")
