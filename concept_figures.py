@@ -323,7 +323,7 @@ def comparison_markdown(results_dir):
     for stem, (name, data, recurrence, sharing, structure) in qualities.items():
         found = []
         for path in glob.glob(os.path.join(glob.escape(results_dir), stem, "*", "record.json")):
-            with open(path) as f:
+            with open(path, encoding="utf-8") as f:
                 record = json.load(f)
             if cli.run_with_defaults(record):
                 found.append((record["started"], path, record))

@@ -76,7 +76,7 @@ def default_model(script, results_dir=COMMITTED):
                          reverse=True):
         path = os.path.join(folder, "model.keras")
         try:
-            with open(os.path.join(folder, "record.json")) as f:
+            with open(os.path.join(folder, "record.json"), encoding="utf-8") as f:
                 record = json.load(f)
         except (OSError, ValueError):
             continue
@@ -150,7 +150,7 @@ def plot_predictions(thumbnails, seen, probabilities, names):
                         f"in record.json", fontsize=10)
     for row, (picture, digit, p, name) in enumerate(zip(thumbnails, seen, probabilities, names)):
         axes[row, 0].imshow(picture)
-        axes[row, 0].set_title(os.path.basename(name), fontsize=9)
+        axes[row, 0].set_title(digits.printable(os.path.basename(name)), fontsize=9)
         axes[row, 1].imshow(digit, cmap="gray")
         axes[row, 1].set_title("what the model saw (28x28)", fontsize=9)
         for ax in axes[row, :2]:

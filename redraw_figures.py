@@ -50,7 +50,7 @@ def read_record(folder):
         raise errors.UserError(f"{path}: not a run's record (a plain file of at most "
                                f"{RECORD_BYTES:,} bytes); redraw only runs the scripts wrote")
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             record = json.load(f)
     except (ValueError, RecursionError, UnicodeDecodeError) as error:
         raise errors.UserError(f"{path}: not JSON ({str(error)[:100]}); the record is damaged, "
@@ -116,4 +116,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    lifecycle.run_main(main)
+    lifecycle.run_main(main, kept_on_write_error="the run's figures are as they were")

@@ -289,6 +289,9 @@ def child_environment(jobs):
     return env
 
 
+KEPT_ON_WRITE_ERROR = "the rows that finished are kept; run the same command again to carry on"
+
+
 def write_reports(args):
     """TABLES.md (the listing, the chosen protocol and the one this command ran); returns its
     path. The protocol experiment's page is its own command's (protocol_experiment.py, in
@@ -329,7 +332,7 @@ def recorded_minutes(folder, full_only=False):
     paths escaped); full_only leaves out --dry-run runs."""
     minutes = []
     for path in glob.glob(os.path.join(folder, "*", "record.json")):
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             record = json.load(f)
         if not (full_only and record.get("dry_run")):
             minutes.append(record_minutes(record))
@@ -347,4 +350,4 @@ def stop_on_sigterm():
 
 
 if __name__ == "__main__":
-    lifecycle.run_main(main)
+    lifecycle.run_main(main, kept_on_write_error=KEPT_ON_WRITE_ERROR)

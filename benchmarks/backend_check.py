@@ -61,7 +61,8 @@ def run_listing(backend, listing, flags, results_dir):
     if done.returncode != 0 or not lines:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return None, f"exit {done.returncode}: {last[:200]}"
-    with open(os.path.join(lines[-1].removeprefix("Results: "), "record.json")) as f:
+    folder = lines[-1].removeprefix("Results: ")
+    with open(os.path.join(folder, "record.json"), encoding="utf-8") as f:
         return json.load(f), None
 
 

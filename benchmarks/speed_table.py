@@ -210,7 +210,7 @@ def write_doc(table_text, path=DOC):
     """Replace docs/speed.md's generated table (between its markers) with `table_text`."""
     from companion.files import write_atomically
 
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         text = f.read()
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
@@ -236,7 +236,7 @@ def main(argv=None):
         book_worker(args.book_worker[0], int(args.book_worker[1]))
         return
     if args.report:
-        with open(os.path.join(args.output, "speed.json")) as f:
+        with open(os.path.join(args.output, "speed.json"), encoding="utf-8") as f:
             write_reports(json.load(f), args)
         return
     listings = [name for name in args.listings.split(",") if name]

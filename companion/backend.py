@@ -83,6 +83,11 @@ def _import_keras():
     except ValueError as error:
         raise UserError(f"Keras cannot start the backend {backend!r} ({error}); set "
                         f"KERAS_BACKEND to tensorflow, jax or torch") from None
+    except (ImportError, MemoryError) as error:  # e.g. a memory limit (ulimit -v) too low
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise UserError(f"Keras cannot load the backend {backend!r} ({reason}): too little "
+                        f"memory for it (a limit set with ulimit -v?) or a broken "
+                        f"installation") from None
     return keras
 
 

@@ -26,7 +26,7 @@ def configured_backend():
         return os.environ["KERAS_BACKEND"]
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     try:
-        with open(os.path.join(home, "keras.json")) as f:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as f:
             return json.load(f).get("backend", "tensorflow")
     except (OSError, ValueError, AttributeError):
         return "tensorflow"

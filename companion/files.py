@@ -65,6 +65,7 @@ def replacing(path, mode, suffix):
     remove_abandoned_writes(folder)
     # a hidden name that .gitignore names: a commit made during a write never takes it
     f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False,
+                                    encoding=None if "b" in mode else "utf-8",
                                     prefix=f"{WRITING}{os.getpid()}-", suffix=suffix)
     try:
         with f:

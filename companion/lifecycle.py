@@ -42,6 +42,8 @@ def open_closed_streams():
                 os.close(devnull)
         if getattr(sys, name) is None:
             setattr(sys, name, open(descriptor, "w", closefd=False))
+        with contextlib.suppress(AttributeError, ValueError):  # a terminal in the C locale
+            getattr(sys, name).reconfigure(errors="backslashreplace")  # cannot show every name
 
 
 def stop_cleanly_while_starting(even_if_ignored=False):
@@ -152,10 +154,11 @@ def out_of_memory(error):
         "RESOURCE_EXHAUSTED" in str(error)[:2000]
 
 
-def run_main(main, argv=None):
+def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"):
     """Run a script's main() so that every way it can end is one line, not a traceback:
     bad input (UserError, exit 2, as a bad flag), Ctrl-C or `kill` (130, 143; nothing
-    half-written is kept), a full disk or an unwritable file (1), and memory running out (1).
+    half-written is kept), a full disk, a file too large for a limit or an unwritable file (1,
+    saying what was kept), and memory running out (1).
     """
     prog = os.path.basename(sys.argv[0])
     launched_with = {stop: SIGNALS_AT_LAUNCH.get(stop, signal.getsignal(stop))
@@ -182,10 +185,11 @@ def run_main(main, argv=None):
         print(f"\n{prog}: interrupted; this run wrote no results", file=sys.stderr)
         sys.exit(130)
     except OSError as error:
-        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                               errno.EFBIG):
             raise
         print(f"{prog}: error: cannot write {error.filename or 'the results'} "
-              f"({error.strerror}); nothing of this run was kept", file=sys.stderr)
+              f"({error.strerror}); {kept_on_write_error}", file=sys.stderr)
         sys.exit(1)
     except Exception as error:
         if not out_of_memory(error):

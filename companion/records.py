@@ -86,7 +86,7 @@ class Run:
                 plt.close(figure)
                 files[os.path.splitext(filename)[0]] = filename
             for filename, text in (texts or {}).items():
-                with open(os.path.join(staging, filename), "w") as f:
+                with open(os.path.join(staging, filename), "w", encoding="utf-8") as f:
                     f.write(text)
                 files[os.path.splitext(filename)[0]] = filename
             if model is not None:
@@ -97,7 +97,7 @@ class Run:
                     files["model"] = "model.png"
             files["record"] = "record.json"
             record = self.record(fields, files)
-            with open(os.path.join(staging, "record.json"), "w") as f:
+            with open(os.path.join(staging, "record.json"), "w", encoding="utf-8") as f:
                 json.dump(record, f, indent=2)
                 f.write("\n")
             final = rename_to_unused(staging, os.path.join(self.parent, name))

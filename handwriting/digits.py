@@ -6,6 +6,9 @@ its centre of mass. A photo or a drawing needs three steps before that, which MN
 had already: find the paper (transparent, or the tone along the border), make the ink bright on
 black (MNIST's convention) whatever its colour, and drop the paper's texture and noise.
 """
+import contextlib
+import os
+
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
@@ -69,8 +72,11 @@ def is_heif(path):
 
 
 def printable(name):
-    """A file name as one line of text: as it is, or quoted with its escapes when it holds a
-    newline or another character that is not printable."""
+    """A file name as one line of text: as it is (its bytes read as UTF-8, whatever the
+    terminal's locale made of them), or quoted with its escapes when it holds a newline or
+    another character that is not printable."""
+    with contextlib.suppress(UnicodeError):
+        name = os.fsencode(name).decode("utf-8", "replace")
     return name if name.isprintable() else repr(name)
 
 

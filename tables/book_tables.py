@@ -34,7 +34,7 @@ HYPOTHESES_FILE = os.path.join(ROOT, "results", "investigations", "protocols", "
 def read_protocols(path=HYPOTHESES_FILE):
     """{name: protocol}: the listing's own, then the experiment's hypotheses and its choice."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             hypotheses = json.load(f)
     except (OSError, ValueError) as error:  # read on import: one line here, not a traceback
         print(f"{os.path.basename(sys.argv[0])}: error: {path}: cannot read the protocol "
@@ -69,23 +69,50 @@ COLUMNS = ("table", "row", "layers", "regularizer", "optimizer", "relu", "train"
 
 def read_book_rows(path=BOOK_TABLES):
     """The book's rows, in order, as dicts of the CSV's columns (accuracies as floats)."""
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # Excel starts with a BOM
         reader = csv.DictReader(line for line in f if not line.startswith("#"))
-        rows = list(reader)
+        try:
+            rows = list(reader)
+        except csv.Error as error:  # e.g. a field longer than csv reads (131,072 characters)
+            raise ValueError(f"not a table csv can read: {error}") from None
     missing = [name for name in COLUMNS if name not in (reader.fieldnames or [])]
     if missing:
         raise ValueError(f"no {', '.join(missing)} column (a book table's header: "
                          f"{','.join(COLUMNS)})")
     seen = set()
-    for row in rows:
-        row["row"] = int(row["row"])
-        row["train"] = float(row["train"])
-        row["test"] = float(row["test"])
+    for line, row in enumerate(rows, start=1):
+        where = f"row {line} of the table"
+        if row["table"] not in SCRIPTS:
+            raise ValueError(f"{where}: unknown table {row['table']!r} (the book's are "
+                             f"{', '.join(SCRIPTS)})")
+        if row["relu"] not in RELU:
+            raise ValueError(f"{where}: relu {row['relu']!r}, expected Yes or None as the "
+                             f"book prints it")
+        row["row"] = number(row["row"], int, where, "row")
+        for column in ("train", "test"):
+            row[column] = number(row[column], float, where, column)
+            if not 0 <= row[column] <= 100:
+                raise ValueError(f"{where}: {column} accuracy {row[column]}, expected a "
+                                 f"percentage from 0 to 100")
         row["id"] = f"{row['table']}-{row['row']:02d}"
         if row["id"] in seen:  # a spreadsheet's copy-paste: one record per (row, seed) only
             raise ValueError(f"row {row['row']} of table {row['table']} is listed twice")
         seen.add(row["id"])
     return rows
+
+
+RELU = ("Yes", "None")  # the book's column: a ReLU after each layer, or none (row 1)
+
+
+def number(text, kind, where, column):
+    """`text` as an int or a finite float; a ValueError naming the row and column if not."""
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{where}: {column} {text!r} is not a number")
+    return value
 
 
 def parse_call(text, name):
@@ -163,7 +190,7 @@ def finished_record(runs_dir, row, seed):
     if not paths:
         return None
     try:
-        with open(paths[0]) as f:
+        with open(paths[0], encoding="utf-8") as f:
             record = json.load(f)
     except (ValueError, RecursionError, UnicodeDecodeError) as error:
         record = error
@@ -179,6 +206,6 @@ def failure(runs_dir, row, seed):
     """The row's failed.json as a dict, or None."""
     path = os.path.join(row_dir(runs_dir, row, seed), "failed.json")
     if os.path.exists(path):
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             return json.load(f)
     return None

@@ -59,7 +59,7 @@ def listing_rows(results_dir):
     for stem in LISTINGS:
         for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), stem, "*",
                                                   "record.json"))):
-            with open(path) as f:
+            with open(path, encoding="utf-8") as f:
                 record = json.load(f)
             if record.get("dry_run"):
                 continue
@@ -86,7 +86,7 @@ def text_rows(results_dir):
     groups = {}
     for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), "lstm_gru_text", "*",
                                               "record.json"))):
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             record = json.load(f)
         settings = record["hyperparameters"]
         if not run_with_defaults(record, TEXT_VARIED):

@@ -4,6 +4,7 @@ is closed still leaves the run's results."""
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -193,3 +194,107 @@ def test_glove_in_word2vec_format_is_read(tmp_path):
     path.write_text("2 3\nthe 0.1 0.2 0.3\nfilm 1 2 3\n")
     vectors = text_data.glove_text_vectors(str(path), ["the", "film", "2"])
     assert sorted(vectors) == ["film", "the"] and vectors["film"].tolist() == [1.0, 2.0, 3.0]
+
+
+def book_table_lines():
+    with open(os.path.join(ROOT, "tables", "book_tables.csv"), encoding="utf-8") as f:
+        return [line for line in f.read().splitlines() if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("column, value, expected", [
+    ("relu", "Maybe", "row 1 of the table: relu 'Maybe', expected Yes or None"),
+    ("test", "nan", "row 1 of the table: test 'nan' is not a number"),
+    ("train", "101", "row 1 of the table: train accuracy 101.0, expected a percentage"),
+    ("table", "lstm", "row 1 of the table: unknown table 'lstm' (the book's are mlp, cnn, rnn)"),
+    ("row", "one", "row 1 of the table: row 'one' is not a number"),
+])
+def test_a_book_table_value_the_book_cannot_hold_is_refused(tmp_path, column, value, expected):
+    header, first, *rest = book_table_lines()
+    cells = dict(zip(header.split(","), first.split(",")), **{column: value})
+    table = tmp_path / "table.csv"
+    table.write_text("\n".join([header, ",".join(cells.values()), *rest]) + "\n")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        read_book_rows(str(table))
+
+
+def test_a_book_table_saved_by_excel_is_read(tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(book_table_lines()).encode() + b"\r\n")
+    assert read_book_rows(str(table)) == read_book_rows()
+
+
+def test_a_book_table_with_a_huge_field_is_one_line(tmp_path):
+    header, first, *_ = book_table_lines()
+    table = tmp_path / "table.csv"
+    table.write_text(f"{header}\n{first}\nmlp,2,{'9' * 200_000},None,SGD,Yes,1,1\n")
+    completed = run_script("reproduce.py", "--book-table", str(table), "--report",
+                           "--results-dir", str(tmp_path / "res"))
+    one_line_exit_2(completed, "not a table csv can read: field larger than field limit")
+
+
+def limited(resource_name, limit):
+    """preexec_fn: a resource limit as `ulimit` sets it for the child alone."""
+    import resource
+
+    def set_limit():
+        which = getattr(resource, resource_name)
+        resource.setrlimit(which, (limit, resource.getrlimit(which)[1]))
+    return set_limit
+
+
+def test_a_file_size_limit_is_one_line_and_keeps_nothing(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "mlp_mnist.py", "--dry-run", "--results-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        preexec_fn=limited("RLIMIT_FSIZE", 100 * 1024))  # ulimit -f 100
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    assert completed.stderr.strip().splitlines()[-1] == (
+        "mlp_mnist.py: error: cannot write the results (File too large); nothing of this run "
+        "was kept")
+    assert os.listdir(tmp_path / "mlp_mnist") == []
+
+
+def test_a_memory_limit_too_low_for_tensorflow_is_one_line(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "mlp_mnist.py", "--dry-run", "--results-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+        preexec_fn=limited("RLIMIT_AS", 1024 ** 3))  # ulimit -v 1048576
+    one_line_exit_2(completed, "mlp_mnist.py: error: Keras cannot load the backend "
+                               "'tensorflow' (")
+    assert "too little memory for it (a limit set with ulimit -v?)" in completed.stderr
+
+
+def test_the_c_locale_writes_the_report_and_shows_any_file_name(tmp_path):
+    c_locale = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}
+    report = subprocess.run([sys.executable, "reproduce.py", "--report", "--results-dir",
+                             str(tmp_path / "res")], cwd=ROOT, capture_output=True,
+                            timeout=300, env=c_locale)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert "±" in (tmp_path / "res" / "TABLES.md").read_text(encoding="utf-8")
+    picture = tmp_path / "siebén.jpg"
+    shutil.copy(os.path.join(ROOT, "docs", "handwriting", "seven.jpg"), picture)
+    predicted = subprocess.run([sys.executable, "predict_digit.py", str(picture),
+                                "--results-dir", str(tmp_path / "res")], cwd=ROOT,
+                               capture_output=True, timeout=300, env=c_locale)
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    assert f"{tmp_path}/sieb\\xe9n.jpg: 7 (".encode() in predicted.stdout
+
+
+def test_a_full_disk_during_the_report_says_the_finished_rows_are_kept(tmp_path, monkeypatch,
+                                                                       capsys):
+    import reproduce
+    from companion import lifecycle
+
+    def full_disk(args):
+        raise OSError(28, "No space left on device", "TABLES.md")
+
+    monkeypatch.setattr(reproduce, "write_reports", full_disk)
+    monkeypatch.setattr(sys, "argv", ["reproduce.py"])
+    with pytest.raises(SystemExit) as ended:
+        lifecycle.run_main(reproduce.main, ["--report", "--results-dir", str(tmp_path)],
+                           kept_on_write_error=reproduce.KEPT_ON_WRITE_ERROR)
+    assert ended.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "reproduce.py: error: cannot write TABLES.md (No space left on device); the rows that "
+        "finished are kept; run the same command again to carry on"]

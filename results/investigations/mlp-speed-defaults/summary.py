@@ -22,7 +22,7 @@ def runs(folder):
     """The folder's records, by seed."""
     found = []
     for path in glob.glob(os.path.join(HERE, folder, "mlp_mnist", "*", "record.json")):
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             found.append(json.load(f))
     return sorted(found, key=lambda record: record["seed"])
 
@@ -41,7 +41,7 @@ def table():
 
 def page():
     """README.md with the lines after MARK regenerated from the records."""
-    with open(README) as f:
+    with open(README, encoding="utf-8") as f:
         head = f.read().split(MARK)[0]
     return head + MARK + "\n\n" + "\n".join(table()) + "\n"
 

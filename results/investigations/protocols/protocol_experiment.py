@@ -193,7 +193,7 @@ def write_experiment_report(rows, results_dir):
         lines += ["![Each hypothesis on the experiment's rows](protocols.png)", ""]
     note = os.path.join(folder, "NOTES.md")
     if os.path.exists(note):
-        with open(note) as f:
+        with open(note, encoding="utf-8") as f:
             lines += [f.read().strip(), ""]
     write_atomically(os.path.join(folder, "README.md"), "\n".join(lines))
     return choice

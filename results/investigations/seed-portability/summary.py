@@ -34,7 +34,7 @@ def key(record):
 def records(pattern):
     found = []
     for path in glob.glob(os.path.join(ROOT, pattern), recursive=True):
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             record = json.load(f)
         if not record.get("dry_run") and record.get("status", "finished") == "finished":
             found.append((os.path.relpath(os.path.dirname(path), HERE), record))

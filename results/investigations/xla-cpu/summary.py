@@ -25,7 +25,7 @@ ROUNDS = [  # (heading, folder of its records, the configuration its ratios are 
 
 
 def read(path):
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -92,7 +92,7 @@ def before_and_after():
 
 def page():
     """README.md as summary.py writes it: its words as they stand, then a table per round run."""
-    with open(README) as f:
+    with open(README, encoding="utf-8") as f:
         words = f.read().split(MARK)[0]
     tables = [f"### {heading}\n\n" + table(found, baseline)
               for heading, folder, baseline in ROUNDS if (found := configurations(folder))]
