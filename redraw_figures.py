@@ -103,6 +103,7 @@ def redraw(folder):
         figures["misclassified.png"] = plots.plot_misclassified(x_test, y_test, predicted)
         records.save_model_diagram(model, os.path.join(folder, "model.png"))
     for name, figure in figures.items():
+        lifecycle.stop_if_asked()  # not yet raised: lost in a cleanup callback
         with files.replacing(os.path.join(folder, name), "wb", ".png") as f:
             figure.savefig(f, format="png", dpi=100, bbox_inches="tight")
         plots.plt.close(figure)

@@ -41,15 +41,15 @@ class ProgressBar(keras.callbacks.ProgbarLogger):
 
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(self._last_step(batch), logs)
-        lifecycle.step_ends()
+        lifecycle.stop_if_asked()
 
     def on_test_batch_end(self, batch, logs=None):
         super().on_test_batch_end(self._last_step(batch), logs)
-        lifecycle.step_ends()
+        lifecycle.stop_if_asked()
 
     def on_predict_batch_end(self, batch, logs=None):
         super().on_predict_batch_end(self._last_step(batch), logs)
-        lifecycle.step_ends()
+        lifecycle.stop_if_asked()
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)

@@ -89,6 +89,9 @@ class BrokenPipeSafeStdout:
         return getattr(self._stream, name)
 
 
+KEPT = []  # the folder of results a run has written whole (records.Run.write)
+
+
 class Stopped(KeyboardInterrupt):
     """`kill` (SIGTERM): the run stops as Ctrl-C stops it, removing what it had begun to write."""
 
@@ -101,7 +104,9 @@ class _StopRequest:
     convert elements") or leave the backend's threads to abort the process (SIGABRT). So from
     the start to the end of fit(), evaluate() and predict() (callbacks.ProgressBar or
     backend_call() marks them) the request is kept and raised at the next step's end or when
-    the call returns; elsewhere it is raised at once.
+    the call returns; elsewhere it is raised at once, and kept too: raised inside a cleanup
+    callback (JAX's, a weakref's), it is printed as "Exception ignored" and lost, so the next
+    step, the write of the results and the end of main() raise it again.
     """
     backend_calls = 0
     pending = None
@@ -109,9 +114,8 @@ class _StopRequest:
     @classmethod
     def receive(cls, signum, frame):
         stop = Stopped if signum == signal.SIGTERM else KeyboardInterrupt
-        if cls.backend_calls:
-            cls.pending = cls.pending or stop
-        else:
+        cls.pending = cls.pending or stop
+        if not cls.backend_calls:
             raise stop()
 
     @classmethod
@@ -126,8 +130,9 @@ def backend_call_begins():
     _StopRequest.backend_calls += 1
 
 
-def step_ends():
-    """Where a Ctrl-C or `kill` received during the step stops the run."""
+def stop_if_asked():
+    """Where a Ctrl-C or `kill` received and not yet raised (during a step, or lost in a
+    cleanup callback) stops the run."""
     _StopRequest.raise_pending()
 
 
@@ -164,6 +169,7 @@ def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"
     launched_with = {stop: SIGNALS_AT_LAUNCH.get(stop, signal.getsignal(stop))
                      for stop in (signal.SIGINT, signal.SIGTERM)}
     _StopRequest.backend_calls, _StopRequest.pending = 0, None  # none left by an earlier error
+    KEPT.clear()
     signal.signal(signal.SIGTERM, _StopRequest.receive)
     if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored
         signal.signal(signal.SIGINT, _StopRequest.receive)
@@ -172,18 +178,19 @@ def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"
         sys.stdout = BrokenPipeSafeStdout(sys.stdout)
     try:
         main(argv)
+        stop_if_asked()
     except UserError as error:
         message = " ".join(str(error).split())  # one line, whatever a quoted value holds
         if len(message) > 400:
             message = message[:380] + f"... ({len(message)} characters)"
         print(f"{prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
-    except Stopped:
-        print(f"\n{prog}: stopped by kill (SIGTERM); this run wrote no results", file=sys.stderr)
-        sys.exit(143)
-    except KeyboardInterrupt:
-        print(f"\n{prog}: interrupted; this run wrote no results", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as stop:  # Stopped too
+        killed = isinstance(stop, Stopped)
+        kept = f"its results were written ({KEPT[-1]})" if KEPT else "this run wrote no results"
+        print(f"\n{prog}: {'stopped by kill (SIGTERM)' if killed else 'interrupted'}; {kept}",
+              file=sys.stderr)
+        sys.exit(143 if killed else 130)
     except OSError as error:
         if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
                                errno.EFBIG):

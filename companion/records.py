@@ -13,6 +13,7 @@ a new run never overwrites an earlier one (each gets a folder of its own).
         model.png          keras.utils.plot_model diagram (when Graphviz is installed)
 """
 import contextlib
+import glob
 import importlib
 import importlib.util
 import json
@@ -52,6 +53,7 @@ class Run:
                                 for part in ["python", self.script, *sys.argv[1:]])
         self.parent = os.path.join(args.results_dir, folder or os.path.splitext(self.script)[0])
         self.distribution = distribution
+        remove_abandoned_staging(self.parent)  # a killed run's space back before this one trains
         self.environment = environment(distribution.devices if distribution else None)
         spread = ""
         if distribution and distribution.name != "none":
@@ -100,7 +102,9 @@ class Run:
             with open(os.path.join(staging, "record.json"), "w", encoding="utf-8") as f:
                 json.dump(record, f, indent=2)
                 f.write("\n")
+            lifecycle.stop_if_asked()  # one a cleanup callback swallowed: nothing is kept
             final = rename_to_unused(staging, os.path.join(self.parent, name))
+            lifecycle.KEPT.append(final)
         except BaseException:  # Ctrl-C included: leave no half-written run behind
             with ctrl_c_ignored():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -151,9 +155,16 @@ def ctrl_c_ignored():
 
 
 def remove_abandoned_staging(parent):
-    """Delete staging folders whose run was killed outright (its process no longer exists)."""
+    """Delete staging folders whose run was killed outright: its process no longer exists, or
+    has this process's id (a container's next run can get the same id; this process has not
+    begun its own yet)."""
+    if not os.path.isdir(parent):
+        return
     for path in abandoned(parent, lambda name: name.startswith(".") and
-                                ".partial-" in name and name.rsplit(".partial-", 1)[1]):
+                          ".partial-" in name and name.rsplit(".partial-", 1)[1]):
+        shutil.rmtree(path, ignore_errors=True)
+    own = glob.glob(os.path.join(glob.escape(parent), f".*.partial-{os.getpid()}"))
+    for path in own:
         shutil.rmtree(path, ignore_errors=True)
 
 

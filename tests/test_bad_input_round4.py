@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -298,3 +299,61 @@ def test_a_full_disk_during_the_report_says_the_finished_rows_are_kept(tmp_path,
     assert capsys.readouterr().err.splitlines() == [
         "reproduce.py: error: cannot write TABLES.md (No space left on device); the rows that "
         "finished are kept; run the same command again to carry on"]
+
+
+class InterruptedInCleanup:
+    """An object whose cleanup receives Ctrl-C: Python prints "Exception ignored" for what the
+    handler raises there and goes on, as it does inside JAX's and weakrefs' callbacks."""
+
+    def __del__(self):
+        from companion import lifecycle
+
+        lifecycle._StopRequest.receive(signal.SIGINT, None)
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_an_interrupt_lost_in_a_cleanup_callback_still_stops_the_run(monkeypatch, capsys,
+                                                                     tmp_path, written):
+    from companion import lifecycle
+
+    def main(argv):
+        InterruptedInCleanup()  # collected at once: the interrupt is raised and swallowed
+        if written:
+            lifecycle.KEPT.append(str(tmp_path / "run"))
+        print("finished")
+
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+    with pytest.raises(SystemExit) as ended:
+        lifecycle.run_main(main)
+    assert ended.value.code == 130
+    kept = f"its results were written ({tmp_path / 'run'})" if written else \
+        "this run wrote no results"
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"mlp_mnist.py: interrupted; {kept}"
+
+
+def test_an_interrupt_not_yet_raised_when_the_results_are_written_keeps_nothing(tmp_path):
+    import argparse
+
+    from companion import lifecycle, records
+
+    args = argparse.Namespace(results_dir=str(tmp_path), seed=1, dry_run=True)
+    run = records.Run("mlp_mnist.py", args)
+    lifecycle._StopRequest.pending = KeyboardInterrupt
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run.write({}, texts={"notes.txt": "a run"})
+    finally:
+        lifecycle._StopRequest.pending = None
+    assert os.listdir(tmp_path / "mlp_mnist") == []
+
+
+def test_a_staging_folder_left_under_this_process_id_is_abandoned(tmp_path):
+    from companion import records
+
+    own = tmp_path / f".20260101-000000.partial-{os.getpid()}"
+    alive = tmp_path / ".20260101-000001.partial-1"  # init: a process that exists
+    for folder in (own, alive):
+        folder.mkdir()
+        (folder / "model.keras").write_bytes(b"half")
+    records.remove_abandoned_staging(str(tmp_path))
+    assert os.listdir(tmp_path) == [alive.name]
