@@ -18,7 +18,10 @@ folder under results/predict_digit/, with a record.json.
 """
 import glob
 import json
+import math
 import os
+import tempfile
+import zipfile
 
 from companion import cli  # isort: skip
 
@@ -87,16 +90,70 @@ def default_model(script, results_dir=COMMITTED):
                         f"name a model with --model")
 
 
+# what a .keras archive holds (Keras 3's format), and how much its members may grow unpacked:
+# weights compress little, so a member far larger than its packed size is padding or a bomb
+KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
+MAX_UNPACKED = 4 * 1024 ** 3
+MAX_RATIO = 25
+# the weights each kind of layer builds, from its config and the input shape it was built for
+WEIGHTS = {"Dense": lambda c, d: d * c["units"] + c["units"],
+           "Conv2D": lambda c, d: math.prod(c["kernel_size"]) * d * c["filters"] + c["filters"],
+           "SimpleRNN": lambda c, d: c["units"] * (d + c["units"] + 1),
+           "LSTM": lambda c, d: 4 * c["units"] * (d + c["units"] + 1),
+           "GRU": lambda c, d: 3 * c["units"] * (d + c["units"] + 2),
+           "Embedding": lambda c, d: c["input_dim"] * c["output_dim"]}
+
+
+def check_archive(path):
+    """One line, before Keras reads it, when a .keras file would cost far more than its size:
+    members Keras does not write, members that unpack to far more than they hold, or layers
+    whose weights would take far more memory than the file's weights hold."""
+    if not zipfile.is_zipfile(path):
+        return  # an older .h5 model, or not a model: Keras says which
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        for member in members:
+            if member.filename not in KERAS_MEMBERS and not member.filename.startswith("assets/"):
+                raise errors.UserError(f"{path}: holds {digits.printable(member.filename)!r}, "
+                                       f"which a Keras model file does not; not loaded")
+            if member.file_size > MAX_RATIO * member.compress_size + 2 ** 20:
+                raise errors.UserError(f"{path}: {member.filename} unpacks to "
+                                       f"{member.file_size:,} bytes from {member.compress_size:,}; "
+                                       f"not loaded")
+        if sum(member.file_size for member in members) > MAX_UNPACKED:
+            raise errors.UserError(f"{path}: unpacks to more than {MAX_UNPACKED // 1024 ** 3} GB; "
+                                   f"not loaded")
+        names = {member.filename: member for member in members}
+        if "config.json" not in names or names["config.json"].file_size > 2 ** 24:
+            return  # Keras says what is wrong
+        weights = names.get("model.weights.h5")
+        try:
+            layers = json.loads(archive.read("config.json"))["config"]["layers"]
+            declared = sum(WEIGHTS[layer["class_name"]](
+                layer["config"], layer["build_config"]["input_shape"][-1])
+                for layer in layers if layer.get("class_name") in WEIGHTS)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return  # a configuration Keras reads its own way
+    held = weights.file_size if weights else 0
+    if 4 * declared > 2 * held + 2 ** 20:
+        raise errors.UserError(f"{path}: its layers declare {declared:,} weights "
+                               f"({4 * declared / 1e6:,.0f} MB) but the file holds "
+                               f"{held / 1e6:,.1f} MB of them; not loaded")
+
+
 def load(path):
     """The model and its script's preprocess; one line when it is not an MNIST classifier."""
     if not path.strip():
         raise errors.UserError("--model: expected a model file, got ''")
     if not os.path.isfile(path):
         raise errors.UserError(f"{path}: no such model file")
+    check_archive(path)
     try:
-        with backend.quiet_native_stderr(unless_raising_one_of=Exception):
+        with backend.quiet_native_stderr(unless_raising_one_of=Exception), \
+                tempfile.TemporaryDirectory() as scratch, records.temporary_files_in(scratch):
             # without its training configuration: a model trained on another backend (PyTorch)
-            # would otherwise import that backend here, which crashes beside TensorFlow
+            # would otherwise import that backend here, which crashes beside TensorFlow; what
+            # Keras unpacks goes to a folder removed however the load ends
             model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many kinds for a file that is not a model
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]

@@ -5,6 +5,7 @@
 The protocol experiment's write-up is research, not a table: its own home,
 results/investigations/protocols/ (protocol_experiment.py).
 """
+import contextlib
 import math
 import os
 import statistics
@@ -59,12 +60,36 @@ def summarize(row, runs_dir, seeds=None):
     return summary
 
 
+READ_ONCE = []  # while a report is written: {runs folder: run_folders()} (read_once)
+
+
+@contextlib.contextmanager
+def read_once():
+    """Each runs folder listed once while a report is written: listed for each row, the
+    report took time that grew with the square of the book table's rows."""
+    READ_ONCE.append({})
+    try:
+        yield
+    finally:
+        READ_ONCE.pop()
+
+
 def seeds_present(runs_dir, row):
-    prefix = f"{row['id']}-seed"
-    if not os.path.isdir(runs_dir):
-        return []
-    return [int(name[len(prefix):]) for name in os.listdir(runs_dir)
-            if name.startswith(prefix) and name[len(prefix):].isdigit()]
+    if not READ_ONCE:
+        return run_folders(runs_dir).get(row["id"], [])
+    if runs_dir not in READ_ONCE[-1]:
+        READ_ONCE[-1][runs_dir] = run_folders(runs_dir)
+    return READ_ONCE[-1][runs_dir].get(row["id"], [])
+
+
+def run_folders(runs_dir):
+    """{row id: its seeds} of the run folders in `runs_dir`."""
+    seeds = {}
+    for name in os.listdir(runs_dir) if os.path.isdir(runs_dir) else []:
+        row_id, _, seed = name.rpartition("-seed")
+        if row_id and seed.isdigit():
+            seeds.setdefault(row_id, []).append(int(seed))
+    return seeds
 
 
 def complete(summary):
@@ -147,6 +172,11 @@ def reported_protocols(also=None):
 
 
 def write_tables_report(rows, results_dir, quick, also=None, evidence=None):
+    with read_once():
+        return compose_tables_report(rows, results_dir, quick, also, evidence)
+
+
+def compose_tables_report(rows, results_dir, quick, also, evidence):
     """TABLES.md (TABLES_QUICK.md) and its figure, from the records: the protocols of
     reported_protocols(). `evidence(row)` gives what an experiment says of a row that misses:
     (label, line) or None (results/investigations/protocols/protocol_experiment.py)."""

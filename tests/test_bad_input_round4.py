@@ -357,3 +357,73 @@ def test_a_staging_folder_left_under_this_process_id_is_abandoned(tmp_path):
         (folder / "model.keras").write_bytes(b"half")
     records.remove_abandoned_staging(str(tmp_path))
     assert os.listdir(tmp_path) == [alive.name]
+
+
+def rewritten_model(tmp_path, change):
+    """The committed CNN's model.keras with its members changed by `change(dict)`."""
+    import zipfile
+
+    import predict_digit
+
+    with zipfile.ZipFile(predict_digit.default_model("cnn")) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    change(members)
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return str(path)
+
+
+def huge_dense(members):
+    config = json.loads(members["config.json"])
+    dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+    dense["config"]["units"] = 10_000_000
+    members["config.json"] = json.dumps(config).encode()
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda members: members.update({"padding.bin": os.urandom(1024)}),
+     "holds 'padding.bin', which a Keras model file does not; not loaded"),
+    (lambda members: members.update({"assets/zeros.bin": bytes(200 * 2 ** 20)}),
+     "assets/zeros.bin unpacks to 209,715,200 bytes from"),
+    (huge_dense, "its layers declare 5,770,074,496 weights (23,080 MB) but the file holds 1.0 MB"),
+])
+def test_a_model_file_that_would_cost_far_more_than_its_size_is_refused(tmp_path, change,
+                                                                        expected):
+    import predict_digit
+
+    path = rewritten_model(tmp_path, change)
+    assert os.path.getsize(path) < 3 * 2 ** 20
+    with pytest.raises(UserError, match=re.escape(expected)):
+        predict_digit.load(path)
+
+
+def test_the_committed_models_pass_the_archive_check(tmp_path):
+    import predict_digit
+
+    path = rewritten_model(tmp_path, lambda members: None)  # the same members, repacked
+    model, _ = predict_digit.load(path)
+    assert model.output_shape == (None, 10)
+
+
+def test_the_report_lists_each_runs_folder_once_however_many_rows(tmp_path, monkeypatch):
+    """A long book table's report reads each runs folder once, not once for each row (the
+    time grew with the square of the rows)."""
+    from tables import tables_report
+
+    header, *rows = book_table_lines()
+    table = tmp_path / "table.csv"
+    table.write_text("\n".join([header] + [
+        ",".join([cells[0], str(int(cells[1]) + 100 * copy)] + cells[2:])
+        for copy in range(8) for cells in (row.split(",") for row in rows)]) + "\n")
+    for protocol in ("tables", "tables-epochs-x8", "tables-batch64"):
+        (tmp_path / "res" / protocol / "mlp-01-seed1").mkdir(parents=True)
+    listed = []
+    listdir = os.listdir
+    monkeypatch.setattr(tables_report.os, "listdir",
+                        lambda path=".": listed.append(str(path)) or listdir(path))
+    tables_report.write_tables_report(read_book_rows(str(table)), str(tmp_path / "res"), False)
+    runs_folders = [path for path in listed if os.path.basename(path).startswith("tables")]
+    assert len(read_book_rows(str(table))) == 208
+    assert 1 <= len(runs_folders) == len(set(runs_folders)) <= 3, runs_folders
