@@ -107,8 +107,9 @@ def read_keras_file(path):
             raise ValueError("one array, not the .npz archive of four that Keras writes")
         with loaded as f:
             data = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, MemoryError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else \
+            "it declares arrays larger than memory" if isinstance(error, MemoryError) else error
         raise UserError(f"MNIST file {path} is unreadable ({reason}); {keras_fix(path)}") from None
     return check(data, path, keras_fix(path))
 
@@ -130,8 +131,9 @@ def read_pure_ml_file(path):
                     (group["test_images"][...], group["test_labels"][...]))
         finally:
             store.close()
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise UserError(f"MNIST file {path} is unreadable ({error}); {fix}") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, MemoryError) as error:
+        raise UserError(f"MNIST file {path} is unreadable ({error or 'out of memory'}); "
+                        f"{fix}") from None
     return check(data, path, fix)
 
 

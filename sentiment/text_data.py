@@ -25,7 +25,7 @@ def load_sentences(path=CORPUS):
     try:
         with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error) as error:
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error, MemoryError) as error:
         raise errors.UserError(f"corpus file {path} is unreadable ({error}); restore it from the "
                             f"repository (git checkout -- {os.path.relpath(path, ROOT)})") from None
     if not rows or rows[0] != ["id", "sentiment", "text"] or any(len(row) != 3 for row in rows):

@@ -427,3 +427,27 @@ def test_the_report_lists_each_runs_folder_once_however_many_rows(tmp_path, monk
     runs_folders = [path for path in listed if os.path.basename(path).startswith("tables")]
     assert len(read_book_rows(str(table))) == 208
     assert 1 <= len(runs_folders) == len(set(runs_folders)) <= 3, runs_folders
+
+
+def test_an_mnist_file_declaring_arrays_larger_than_memory_blames_the_file(tmp_path):
+    """Not 'out of memory; try a smaller model': the file is damaged, and the line says so."""
+    import zipfile
+
+    from companion import mnist
+
+    arrays = {"x_train": np.zeros((2, 28, 28), np.uint8), "y_train": np.zeros(2, np.uint8),
+              "x_test": np.zeros((2, 28, 28), np.uint8), "y_test": np.zeros(2, np.uint8)}
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **arrays)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    array = members["x_train.npy"]  # an .npy header: magic, version, length, text padded
+    length = int.from_bytes(array[8:10], "little")
+    header = array[10:10 + length].replace(b"(2, 28, 28)", b"(999999999999, 28, 28)")
+    header = header.replace(b" " * 11 + b"\n", b"\n")  # the same length: the padding shrinks
+    members["x_train.npy"] = array[:10] + header + array[10 + length:]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(UserError, match="is unreadable"):
+        mnist.read_keras_file(str(path))
