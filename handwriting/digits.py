@@ -2,9 +2,12 @@
 
 LeCun, Cortes and Burges describe it: the digit's ink, size-normalised to fit a 20x20 box with
 its aspect ratio kept (anti-aliased, so grey levels appear), then centred in a 28x28 image by
-its centre of mass. A photo or a drawing needs three steps before that, which MNIST's scans
-had already: find the paper (transparent, or the tone along the border), make the ink bright on
-black (MNIST's convention) whatever its colour, and drop the paper's texture and noise.
+its centre of mass. A photo or a drawing needs these steps before that, which MNIST's scans
+had already: find the paper (transparent, or the tone along the border), even out the light
+falling on it, make the ink bright on black (MNIST's convention) whatever its colour, drop the
+paper's grain, keep the digit's own marks (not specks, a ruled line or a phone's status bar),
+and widen a fine pen's strokes to MNIST's width. tests/phone_pictures.py makes the pictures
+people take with a phone that these steps were built for.
 """
 import contextlib
 import os

@@ -69,11 +69,11 @@ def test_staging_of_a_killed_run_is_cleared_by_the_next(tmp_path):
     parent = tmp_path / "mnist_samples"
     (parent / f".20260101-000000.partial-{dead_pid}").mkdir(parents=True)
     (parent / f".20260101-000000.partial-{dead_pid}" / "curves.png").write_bytes(b"half")
-    (parent / f".20260101-000001.partial-{os.getpid()}").mkdir()  # a live run's: kept
+    (parent / f".20260101-000001.partial-{os.getppid()}").mkdir()  # a live run's: kept
     args = argparse.Namespace(results_dir=str(tmp_path), seed=1, dry_run=True)
     final = records.Run("mnist_samples.py", args).write({"a.png": plt.figure()})
     assert sorted(os.listdir(parent)) == sorted(
-        [f".20260101-000001.partial-{os.getpid()}", os.path.basename(final)])
+        [f".20260101-000001.partial-{os.getppid()}", os.path.basename(final)])
 
 
 def test_ctrl_c_ends_with_one_line_and_status_130(capsys, monkeypatch):
