@@ -3,7 +3,7 @@
 LeCun, Cortes and Burges describe it: the digit's ink, size-normalised to fit a 20x20 box with
 its aspect ratio kept (anti-aliased, so grey levels appear), then centred in a 28x28 image by
 its centre of mass. A photo or a drawing needs these steps before that, which MNIST's scans
-had already: find the paper (transparent, or the tone along the border), even out the light
+had already: find the paper (transparent, or the tone of most of the picture), even out the light
 falling on it, make the ink bright on black (MNIST's convention) whatever its colour, drop the
 paper's grain, keep the digit's own marks (not specks, a ruled line or a phone's status bar),
 and widen a fine pen's strokes to MNIST's width. tests/phone_pictures.py makes the pictures
@@ -122,10 +122,10 @@ def ink(image):
         gray = gray * alpha / 255 + 255 * (1 - alpha / 255)
     else:
         gray = grey_levels(image)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    # dark ink on light paper, or light ink on dark paper (a screen in dark mode): made
-    # the first kind, then the ink is how much darker than the paper's own light it is
-    paper = gray if np.median(border) >= 128 else 255 - gray
+    # dark ink on light paper, or light ink on dark paper (a screen in dark mode), told by the
+    # tone of most of the picture (the paper: a desk may show around it): made the first
+    # kind, then the ink is how much darker than the paper's own light it is
+    paper = gray if np.median(gray) >= 128 else 255 - gray
     signed = paper_light(paper) - paper
     # the paper's grain (camera noise, texture, JPEG), measured before anything is clipped so
     # that noise never counts as ink: robustly (median and median absolute deviation), as ink
@@ -215,8 +215,12 @@ def digit_region(strength, path):
         boxes[number] = r.min(), r.max() + 1, c.min(), c.max() + 1
     tall, wide = boxes[:, 1] - boxes[:, 0], boxes[:, 3] - boxes[:, 2]
     level_line = (wide > 6 * tall) & (wide > cols / 2)  # a ruled line, not a stroke of a digit
+    # what reaches across the picture is around the paper (a desk), not on it
+    across = ((boxes[:, 0] == 0) & (boxes[:, 1] == rows)) | \
+        ((boxes[:, 2] == 0) & (boxes[:, 3] == cols))
     weights[0] = 0
-    weights[level_line] = 0
+    if np.any(weights[~(level_line | across)] > 0):  # unless nothing else is there
+        weights[level_line | across] = 0
     digit = int(np.argmax(weights))
     top, bottom, left, right = boxes[digit]
     size = max(bottom - top, right - left)

@@ -7,7 +7,8 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-KINDS = ("noise 3", "noise 5", "shadow", "small in 12 MP", "dark screenshot", "hairline")
+KINDS = ("noise 3", "noise 5", "shadow", "small in 12 MP", "dark screenshot", "hairline",
+         "sheet on a desk")
 
 
 def as_jpeg(image, quality=85):
@@ -22,12 +23,20 @@ def ink_strength(digit, side):
     return np.clip(np.asarray(big, dtype=np.float64) / 255, 0, 1)
 
 
-def photo(digit, rng, size=(1600, 1200), side=520, at=(540, 340), sigma=3.0, light=None):
+def photo(digit, rng, size=(1600, 1200), side=520, at=(540, 340), sigma=3.0, light=None,
+          sheet=None):
     """Blue-black ink on off-white paper, photographed: grain of `sigma` grey levels, a little
-    blur, JPEG; `light` multiplies the page (a shadow)."""
+    blur, JPEG; `light` multiplies the page (a shadow); `sheet` (left, top, right, bottom): the
+    paper covers only that part of the picture, on a dark wooden desk."""
     height, width = size[1], size[0]
     paper, ink = np.array([236.0, 232, 222]), np.array([35.0, 38, 70])
     page = np.broadcast_to(paper, (height, width, 3)).copy()
+    if sheet is not None:
+        desk = np.array([92.0, 64, 40]) + 12 * np.sin(np.arange(width) / 9.0)[None, :, None]
+        desk = np.broadcast_to(desk, (height, width, 3)).copy()
+        left, top, right, bottom = sheet
+        desk[top:bottom, left:right] = paper
+        page = desk
     strength = ink_strength(digit, side)[..., None]
     top, left = at[1], at[0]
     page[top:top + side, left:left + side] = (page[top:top + side, left:left + side]
@@ -99,4 +108,6 @@ def picture(kind, digit, seed=0):
         return dark_screenshot(digit)
     if kind == "hairline":
         return hairline(digit)
+    if kind == "sheet on a desk":
+        return photo(digit, rng, sheet=(260, 150, 1380, 1080))
     raise ValueError(kind)
