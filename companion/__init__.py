@@ -1,5 +1,5 @@
-"""What a listing run needs and the book leaves out, one job a module. Imports run downwards:
-a module imports only those above it.
+"""What a listing run needs and the book leaves out, one job a module. At module level a module
+imports only those above it (cli asks backend for the devices inside a function, for --fast).
 
 - errors       the one exception for a problem the reader can fix (one line, exit 2)
 - files        where a run may write (checked first); a file written all at once
@@ -12,8 +12,8 @@ a module imports only those above it.
 - environment, plots, records
                what a run leaves: its machine, its figures, its folder and record.json
 
-The packages beside it import from it, never the other way: distribute/ (--distribute),
-speed/ (--fast), handwriting/ (predict_digit.py), sentiment/ (lstm_gru_text.py), tables/
-(reproduce.py and the results index); the protocol experiment lives beside its runs in
+Beside it, importing from it and never the other way: distribute/ (--distribute), speed/
+(--fast), handwriting/ (predict_digit.py), sentiment/ (lstm_gru_text.py), tables/ (reproduce.py
+and the results index). The protocol experiment lives beside its runs in
 results/investigations/protocols/.
 """

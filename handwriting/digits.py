@@ -26,6 +26,7 @@ NOISE = 0.05  # below this share of the strongest stroke, after the paper's own 
 # a picture larger than this is refused before it is decoded: a small file can declare a huge
 # image (a 140 KB PNG of 100 megapixels took 6 GB); phones' photos are 12-50 megapixels
 MAX_PIXELS = 64_000_000
+SMALLEST = 0.015  # a digit spans at least this share of the picture's longer side; less is specks
 WORKING_SIDE = 2048  # larger pictures are scaled down to this longer side once decoded
 Image.MAX_IMAGE_PIXELS = None  # read_image's own check, on the header, replaces Pillow's
 # HEIC/HEIF, an iPhone's own photo format: Pillow reads it through pillow-heif, which turns
@@ -128,11 +129,12 @@ def ink(image):
     paper = gray if np.median(gray) >= 128 else 255 - gray
     signed = paper_light(paper) - paper
     # the paper's grain (camera noise, texture, JPEG), measured before anything is clipped so
-    # that noise never counts as ink: robustly (median and median absolute deviation), as ink
-    # covers less than half of a picture of a digit
-    middle = np.median(signed)
-    spread = 1.4826 * np.median(np.abs(signed - middle))
-    return np.clip(signed - (middle + 4 * spread), 0, None)
+    # that noise never counts as ink: from what lies below the light's surface, which is paper
+    # alone (ink and a desk around the sheet lie above it), however little of the picture the
+    # paper is
+    below = -signed[signed < 0]
+    grain = 1.4826 * np.median(below) if below.size else 0.0
+    return np.clip(signed - 4 * grain, 0, None)
 
 
 def paper_light(paper):
@@ -224,6 +226,10 @@ def digit_region(strength, path):
     digit = int(np.argmax(weights))
     top, bottom, left, right = boxes[digit]
     size = max(bottom - top, right - left)
+    extent = max(size - 4, 1) * block  # the mark without the 2 blocks it was grown by each way
+    if extent < SMALLEST * max(height, width):
+        raise UserError(f"{path}: no clear digit, only specks (the largest mark is about "
+                        f"{extent} pixels across)")
     margin = size // 4
     chosen = [digit]
     for number in np.flatnonzero(weights >= 0.02 * weights[digit]):

@@ -388,3 +388,11 @@ def test_many_pictures_keep_one_figure_of_the_first_24(data):
     assert len(figure.axes) == 3 * predict_digit.SHOWN
     assert figure._suptitle.get_text() == ("the first 24 of 30 pictures; every answer is in "
                                            "record.json")
+
+
+def test_specks_on_blank_paper_are_no_clear_digit():
+    paper = np.full((1200, 1600), 235, np.uint8)
+    for row, col in ((100, 200), (900, 1300), (600, 700)):
+        paper[row:row + 4, col:col + 4] = 20  # dust, or a pen's dot
+    with pytest.raises(digits.UserError, match="no clear digit, only specks"):
+        digits.to_mnist(Image.fromarray(paper), "dust.jpg")
