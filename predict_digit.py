@@ -240,14 +240,17 @@ def main(argv=None):
     if args.evaluate:
         _, (x_test, y_test), _ = mnist.load_data(dry_run=args.dry_run)
         model.compile(loss="categorical_crossentropy", metrics=["accuracy"])  # as the listings
-        loss, accuracy = model.evaluate(preprocess(x_test), keras.utils.to_categorical(y_test),
-                                        batch_size=128, verbose=0)
+        with lifecycle.backend_call():  # a Ctrl-C or kill waits for the call's end
+            loss, accuracy = model.evaluate(preprocess(x_test), keras.utils.to_categorical(y_test),
+                                            batch_size=128, verbose=0)
         print(f"{path}: test accuracy {100 * accuracy:.2f}% on {len(y_test):,} MNIST test digits")
         fields["test_accuracy"] = accuracy
     figures = {}
     if seen:
         seen = np.stack(seen)
-        probabilities = as_probabilities(model.predict(preprocess(seen), verbose=0), path)
+        with lifecycle.backend_call():
+            outputs = model.predict(preprocess(seen), verbose=0)
+        probabilities = as_probabilities(outputs, path)
         for image, p in zip(args.images, probabilities):
             print(describe(image, p))
         fields["predictions"] = [

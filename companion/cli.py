@@ -122,14 +122,11 @@ JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
 EPOCH = "epoch"  # --steps-per-execution epoch: every step of an epoch in one call
 KERAS_DEFAULTS = {"jit_compile": "auto", "steps_per_execution": 1}  # compile() left alone
 
-# What --fast turns on, per backend, device and listing ("*": any): only settings that
-# benchmarks/speed_table.py measured at least 1.25 times faster than Keras' own path for that
-# listing on that device, interleaved (results/speed/, docs/speed.md). On the 2-core CPU of
-# 2026-12-05 only 16 steps per call for the MLP on TensorFlow did; the other listings and JAX's
-# compiled scan did not, so --fast changes nothing for them on a CPU. "scan": an execution's
-# steps as one compiled jax.lax.scan (speed/fused.py); "device_data": the training set
-# kept on the device. The JAX GPU/TPU entry is not measured on a GPU: it is the path built for
-# one, tested for equivalence on the CPU (tests/test_fused.py).
+# What --fast turns on, per backend, device and listing ("*": any): only what
+# benchmarks/speed_table.py measured at least 1.25 times faster than Keras' own path there
+# (results/speed/, docs/speed.md). "scan": an execution's steps as one compiled jax.lax.scan,
+# "device_data": the training set on the device (speed/fused.py); the JAX GPU/TPU entry is not
+# measured on a GPU, only tested for equivalence on the CPU (tests/test_fused.py).
 FAST = {
     ("tensorflow", "cpu", "mlp"): {"steps_per_execution": 16},
     ("jax", "accelerator", "*"): {"steps_per_execution": EPOCH, "scan": True, "device_data": True},

@@ -1,10 +1,5 @@
-"""How a script ends: every way is one line and an exit status, never a traceback.
-
-Bad input (errors.UserError) exits 2, as a bad flag does; Ctrl-C 130 and `kill` 143, with
-nothing half-written kept; a full disk or an unwritable file 1; memory running out 1. A reader
-that goes away (`python mlp_mnist.py | head -1`) does not stop the run. Ctrl-C and `kill` during
-fit(), evaluate() or predict() wait for the end of the step (callbacks.ProgressBar marks them).
-"""
+"""How a script ends: every way is one line and an exit status, never a traceback (run_main).
+A reader that goes away (`python mlp_mnist.py | head -1`) does not stop the run."""
 import contextlib
 import errno
 import os
@@ -159,6 +154,12 @@ def out_of_memory(error):
         "RESOURCE_EXHAUSTED" in str(error)[:2000]
 
 
+def _quiet_for_kept_stops(unraisable, report=sys.unraisablehook):
+    """A stop raised in a cleanup callback is kept (_StopRequest), not printed as a traceback."""
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        report(unraisable)
+
+
 def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"):
     """Run a script's main() so that every way it can end is one line, not a traceback:
     bad input (UserError, exit 2, as a bad flag), Ctrl-C or `kill` (130, 143; nothing
@@ -170,6 +171,7 @@ def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"
                      for stop in (signal.SIGINT, signal.SIGTERM)}
     _StopRequest.backend_calls, _StopRequest.pending = 0, None  # none left by an earlier error
     KEPT.clear()
+    sys.unraisablehook = _quiet_for_kept_stops
     signal.signal(signal.SIGTERM, _StopRequest.receive)
     if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored
         signal.signal(signal.SIGINT, _StopRequest.receive)
