@@ -248,6 +248,37 @@ def digit_region(strength, path):
     return region
 
 
+def without_ruled_lines(strength):
+    """The ink without a ruled page's lines (a notebook's), which cross the digit and would be
+    read as part of it: at the slope that lines up the most ink, the thin bands of ink that run
+    across most of the picture, two or more of them (one long stroke alone stays: it may be a
+    seven's bar). A stroke crossing a line loses the line's few rows, which do not change it."""
+    height, width = strength.shape
+    rows, cols = np.nonzero(strength)
+    if width < 100 or rows.size == 0:
+        return strength
+    best = None
+    for slope in np.linspace(-0.06, 0.06, 25):  # about 3.4 degrees either way
+        offset = int(np.ceil(0.06 * width)) + 1
+        bands = np.round(rows - slope * cols).astype(int) + offset
+        counts = np.bincount(bands, minlength=height + 2 * offset)
+        if best is None or counts.max() > best[0].max():
+            best = counts, bands
+    counts, bands = best
+    full = counts > 0.6 * width
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], full.astype(int), [0]])))
+    thin = [(start, end) for start, end in zip(edges[::2], edges[1::2])
+            if end - start <= max(3, 0.01 * height)]
+    if len(thin) < 2:
+        return strength
+    on_line = np.zeros(counts.size, dtype=bool)
+    for start, end in thin:
+        on_line[max(start - 1, 0):end + 1] = True  # and the line's soft edge either side
+    cleaned = strength.copy()
+    cleaned[rows[on_line[bands]], cols[on_line[bands]]] = 0
+    return cleaned
+
+
 def thickened(digit):
     """A digit drawn with a fine pen, its strokes widened to MNIST's (about a tenth of the
     digit's height); a digit with strokes near that width is left as it is."""
@@ -274,6 +305,7 @@ def to_mnist(image, path="image"):
         raise UserError(f"{path}: no digit found (the image is blank paper)")
     strength = strength * (255 / strength.max())
     strength[strength < NOISE * 255] = 0
+    strength = without_ruled_lines(strength)
     strength[~digit_region(strength, path)] = 0
     rows = np.flatnonzero(strength.any(axis=1))
     cols = np.flatnonzero(strength.any(axis=0))

@@ -1,14 +1,15 @@
 """Pictures of digits as people take them with a phone (issue 33), made from MNIST digits so
 that the right answer is known: a photo of paper with camera noise, a shadow across the page, a
 small digit in a 12-megapixel photo, a dark-mode screenshot of a drawing app with the phone's
-status bar and home bar, and a seven drawn with a one-pixel pen."""
+status bar and home bar, a digit drawn with a one-pixel pen, a sheet on a dark desk, and a
+notebook's ruled lines crossing the digit."""
 import io
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 KINDS = ("noise 3", "noise 5", "shadow", "small in 12 MP", "dark screenshot", "hairline",
-         "sheet on a desk")
+         "sheet on a desk", "lined notebook")
 
 
 def as_jpeg(image, quality=85):
@@ -24,13 +25,18 @@ def ink_strength(digit, side):
 
 
 def photo(digit, rng, size=(1600, 1200), side=520, at=(540, 340), sigma=3.0, light=None,
-          sheet=None):
+          sheet=None, ruled=None):
     """Blue-black ink on off-white paper, photographed: grain of `sigma` grey levels, a little
     blur, JPEG; `light` multiplies the page (a shadow); `sheet` (left, top, right, bottom): the
-    paper covers only that part of the picture, on a dark wooden desk."""
+    paper covers only that part of the picture, on a dark wooden desk; `ruled` (spacing,
+    slope): a notebook's light blue lines, 3 pixels wide, under the digit."""
     height, width = size[1], size[0]
     paper, ink = np.array([236.0, 232, 222]), np.array([35.0, 38, 70])
     page = np.broadcast_to(paper, (height, width, 3)).copy()
+    if ruled is not None:
+        spacing, slope = ruled
+        across = np.arange(height)[:, None] - slope * np.arange(width)[None, :]
+        page[across % spacing < 3] = [150.0, 170, 220]
     if sheet is not None:
         desk = np.array([92.0, 64, 40]) + 12 * np.sin(np.arange(width) / 9.0)[None, :, None]
         desk = np.broadcast_to(desk, (height, width, 3)).copy()
@@ -110,4 +116,6 @@ def picture(kind, digit, seed=0):
         return hairline(digit)
     if kind == "sheet on a desk":
         return photo(digit, rng, sheet=(260, 150, 1380, 1080))
+    if kind == "lined notebook":
+        return photo(digit, rng, ruled=(70, 0.02))
     raise ValueError(kind)

@@ -319,7 +319,8 @@ def answer(committed_cnn, picture, path="picture"):
 PHONE_CASES = [("noise 3", 8), ("noise 5", 4), ("noise 5", 0), ("shadow", 7), ("shadow", 2),
                ("small in 12 MP", 1), ("dark screenshot", 7), ("dark screenshot", 5),
                ("hairline", 7), ("hairline", 3), ("hairline", 6), ("shadow", 9),
-               ("sheet on a desk", 4), ("sheet on a desk", 8)]
+               ("sheet on a desk", 4), ("sheet on a desk", 8), ("lined notebook", 7),
+               ("lined notebook", 2)]
 
 
 @pytest.mark.slow
@@ -328,7 +329,7 @@ def test_phone_pictures_as_people_take_them_get_the_right_digit(data, committed_
                                                                   kind, digit):
     """Camera grain, a shadow across the page, a small digit in a 12-megapixel photo, a
     dark-mode screenshot with the status bar and home bar, a one-pixel pen, a sheet on a dark
-    desk: read as a file, as predict_digit.py reads it."""
+    desk, a notebook's ruled lines: read as a file, as predict_digit.py reads it."""
     _, (x_test, y_test) = data
     index = int(np.flatnonzero(y_test == digit)[11])
     path = tmp_path / "photo.png"
