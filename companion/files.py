@@ -40,10 +40,12 @@ def process_exists(pid):
 
 def abandoned(folder, pid_of):
     """The entries of `folder` that a process killed outright (kill -9, a power cut) left
-    behind: those whose name holds, by `pid_of(name)`, the id of a process no longer there."""
+    behind: those whose name holds, by `pid_of(name)`, the id of a process no longer there, or
+    this process's own (asked before it begins its own entry there; a container's next run can
+    get the id of the one killed)."""
     for name in os.listdir(folder):
         pid = pid_of(name)
-        if pid and pid.isdigit() and not process_exists(int(pid)):
+        if pid and pid.isdigit() and (int(pid) == os.getpid() or not process_exists(int(pid))):
             yield os.path.join(folder, name)
 
 

@@ -13,7 +13,6 @@ a new run never overwrites an earlier one (each gets a folder of its own).
         model.png          keras.utils.plot_model diagram (when Graphviz is installed)
 """
 import contextlib
-import glob
 import importlib
 import importlib.util
 import json
@@ -155,16 +154,11 @@ def ctrl_c_ignored():
 
 
 def remove_abandoned_staging(parent):
-    """Delete staging folders whose run was killed outright: its process no longer exists, or
-    has this process's id (a container's next run can get the same id; this process has not
-    begun its own yet)."""
+    """Delete staging folders whose run was killed outright (files.abandoned)."""
     if not os.path.isdir(parent):
         return
     for path in abandoned(parent, lambda name: name.startswith(".") and
                           ".partial-" in name and name.rsplit(".partial-", 1)[1]):
-        shutil.rmtree(path, ignore_errors=True)
-    own = glob.glob(os.path.join(glob.escape(parent), f".*.partial-{os.getpid()}"))
-    for path in own:
         shutil.rmtree(path, ignore_errors=True)
 
 

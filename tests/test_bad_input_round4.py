@@ -147,7 +147,7 @@ def test_a_write_killed_outright_is_cleaned_by_the_next(tmp_path):
     dead.wait()
     abandoned = tmp_path / f"{files.WRITING}{dead.pid}-abc.tmp"
     abandoned.write_text("half")
-    alive = tmp_path / f"{files.WRITING}{os.getpid()}-def.tmp"  # a writer still at work
+    alive = tmp_path / f"{files.WRITING}{os.getppid()}-def.tmp"  # a writer still at work
     alive.write_text("busy")
     files.write_atomically(str(tmp_path / "REPORT.md"), "whole")
     assert sorted(os.listdir(tmp_path)) == sorted(["REPORT.md", alive.name])
