@@ -169,17 +169,22 @@ def paper_light(paper):
     return terms(paper.shape) @ coefficients
 
 
+def neighbourhood(array, radius, outside):
+    """The array shifted by every step of up to `radius` pixels each way, as a stack; what comes
+    in from beyond the edge is `outside`."""
+    height, width = array.shape
+    padded = np.pad(array, radius, constant_values=outside)
+    return np.stack([padded[radius + dy:radius + dy + height, radius + dx:radius + dx + width]
+                     for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)])
+
+
 def label_regions(mask):
     """Labels 1..n of the 8-connected regions of a boolean array (0 outside them), found by
     giving each pixel the smallest index around it until nothing changes."""
-    height, width = mask.shape
-    outside = height * width
-    labels = np.where(mask, np.arange(outside).reshape(height, width), outside)
+    outside = mask.size
+    labels = np.where(mask, np.arange(outside).reshape(mask.shape), outside)
     while True:
-        padded = np.pad(labels, 1, constant_values=outside)
-        smallest = np.min([padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
-                           for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=0)
-        smallest = np.where(mask, smallest, outside)
+        smallest = np.where(mask, neighbourhood(labels, 1, outside).min(axis=0), outside)
         flat = np.append(smallest.ravel(), outside)
         smallest = np.where(mask, flat[smallest], outside)  # jump to the label's own label
         if np.array_equal(smallest, labels):
@@ -203,18 +208,17 @@ def digit_region(strength, path):
     blocks = padded.reshape(rows, block, cols, block)
     weight = blocks.sum(axis=(1, 3))
     mask = blocks.max(axis=(1, 3)) > 0
-    framed = np.pad(mask, 2)
-    grown = np.any([framed[2 + dy:2 + dy + rows, 2 + dx:2 + dx + cols]
-                    for dy in range(-2, 3) for dx in range(-2, 3)], axis=0)
-    labels = label_regions(grown)
+    labels = label_regions(neighbourhood(mask, 2, False).any(axis=0))
     count = labels.max()
     weights = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=count + 1)
-    index_rows, index_cols = np.indices(labels.shape)
-    boxes = np.zeros((count + 1, 4), dtype=int)  # top, bottom, left, right
-    for number in range(1, count + 1):
-        where = labels == number
-        r, c = index_rows[where], index_cols[where]
-        boxes[number] = r.min(), r.max() + 1, c.min(), c.max() + 1
+    # each mark's box, top, bottom, left, right, in one pass over the labels
+    index_rows, index_cols = (index.ravel() for index in np.indices(labels.shape))
+    boxes = np.zeros((count + 1, 4), dtype=int)
+    boxes[:, 0], boxes[:, 2] = rows, cols
+    np.minimum.at(boxes[:, 0], labels.ravel(), index_rows)
+    np.maximum.at(boxes[:, 1], labels.ravel(), index_rows + 1)
+    np.minimum.at(boxes[:, 2], labels.ravel(), index_cols)
+    np.maximum.at(boxes[:, 3], labels.ravel(), index_cols + 1)
     tall, wide = boxes[:, 1] - boxes[:, 0], boxes[:, 3] - boxes[:, 2]
     level_line = (wide > 6 * tall) & (wide > cols / 2)  # a ruled line, not a stroke of a digit
     # what reaches across the picture is around the paper (a desk), not on it
@@ -258,8 +262,8 @@ def without_ruled_lines(strength):
     if width < 100 or rows.size == 0:
         return strength
     best = None
+    offset = int(np.ceil(0.06 * width)) + 1  # keeps every band's index at 0 or more
     for slope in np.linspace(-0.06, 0.06, 25):  # about 3.4 degrees either way
-        offset = int(np.ceil(0.06 * width)) + 1
         bands = np.round(rows - slope * cols).astype(int) + offset
         counts = np.bincount(bands, minlength=height + 2 * offset)
         if best is None or counts.max() > best[0].max():
