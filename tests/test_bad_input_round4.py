@@ -88,9 +88,7 @@ def test_the_runner_never_follows_a_linked_lock(tmp_path):
 
 
 def test_a_book_table_that_lists_a_row_twice_is_refused(tmp_path):
-    with open(os.path.join(ROOT, "tables", "book_tables.csv")) as f:
-        lines = f.read().splitlines()
-    data = [line for line in lines if line and not line.startswith("#")]
+    data = book_table_lines()
     table = tmp_path / "table.csv"
     table.write_text("\n".join(data + [data[1]]) + "\n")  # the first row again
     with pytest.raises(ValueError, match="listed twice"):
