@@ -41,14 +41,14 @@ if __name__ == "__main__":  # not in the listing: the flags are checked before K
 # not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
 # held back (companion/backend.py)
 from companion import callbacks, lifecycle, mnist, records  # isort: skip
+# not in the listing: --distribute and --fast, each a package of its own
+import distribute  # isort: skip
+import speed  # isort: skip
 # not in the listing's spelling: it imports Sequential, Dense, ... from tensorflow.keras (Keras 2's
 # home); Keras 3 is `import keras`, its layers `from keras import layers`
 import keras
 import numpy as np
 from keras import layers
-
-import distribute
-import speed
 
 
 def load_data(dry_run=False):
