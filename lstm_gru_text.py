@@ -22,6 +22,7 @@ from companion import cli  # isort: skip
 
 # The notes' my_rnn, my_lstm and my_gru differ only in their recurrent layer.
 CELLS = ("simple", "lstm", "gru")
+POOLINGS = ("last", "mean", "max")
 DRY_RUN_SIZES = (1024, 256, 256)
 
 
@@ -62,6 +63,12 @@ def build_parser():
                              "50-d GloVe 6B from its PyPI package (requirements.txt)")
     parser.add_argument("--trainable-embedding", action="store_true",
                         help="let training change the embedding (the notes freeze it)")
+    parser.add_argument("--pooling", choices=POOLINGS, default="last",
+                        help="what Dense reads: the recurrent layer's last state (the notes), "
+                             "or the mean or maximum of its states over the words")
+    parser.add_argument("--bidirectional", action="store_true",
+                        help="read each sentence both ways (Bidirectional; the notes read "
+                             "forward only)")
     parser.add_argument("--seeds", type=cli.seed_list, default=None, metavar="N,N",
                         help="run once per seed (e.g. 1,2,3) and print mean and spread; "
                              "overrides --seed")
@@ -86,6 +93,8 @@ import speed
 from sentiment import text_data
 
 RECURRENT_LAYERS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
+# not in the notes: --pooling mean|max reads every word's state instead of the last one
+POOLING_LAYERS = {"mean": layers.GlobalAveragePooling1D, "max": layers.GlobalMaxPooling1D}
 
 
 def get_embedding_matrix(vocab_size, word_index, wordvector_dimension, vectors):
@@ -99,14 +108,18 @@ def get_embedding_matrix(vocab_size, word_index, wordvector_dimension, vectors):
 
 
 def build_model(cell, vocab_size, embedding_matrix, hidden_units, dropout, learning_rate,
-                trainable):
-    """The notes' my_rnn / my_lstm / my_gru."""
+                trainable, pooling="last", bidirectional=False):
+    """The notes' my_rnn / my_lstm / my_gru (with pooling="last", bidirectional=False)."""
     wordvector_dimension = embedding_matrix.shape[1]
     model = keras.Sequential()
     # Keras 3 has no input_length=; the sequence length comes from the data
     model.add(layers.Embedding(vocab_size, wordvector_dimension, weights=[embedding_matrix],
                                trainable=trainable, mask_zero=True))
-    model.add(RECURRENT_LAYERS[cell](units=hidden_units, dropout=dropout))
+    recurrent = RECURRENT_LAYERS[cell](units=hidden_units, dropout=dropout,
+                                       return_sequences=pooling != "last")
+    model.add(layers.Bidirectional(recurrent) if bidirectional else recurrent)
+    if pooling != "last":
+        model.add(POOLING_LAYERS[pooling]())
     model.add(layers.Dense(1, activation="sigmoid"))
     adam = keras.optimizers.Adam(learning_rate=learning_rate)  # the notes' lr= is Keras 2's name
     model.compile(loss="binary_crossentropy", optimizer=adam, metrics=["accuracy"])
@@ -123,7 +136,8 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = splits
     vocab_size = embedding_matrix.shape[0]
     model = build_model(cell, vocab_size, embedding_matrix, args.hidden_units, args.dropout,
-                        args.learning_rate, args.trainable_embedding)
+                        args.learning_rate, args.trainable_embedding, args.pooling,
+                        args.bidirectional)
     model.build((None, x_train.shape[1]))
     speed.apply(model, args, len(x_train))  # --fast, only when asked for (speed/__init__.py)
     model.summary()
