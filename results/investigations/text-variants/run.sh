@@ -17,7 +17,7 @@ rows=(
 )
 for row in "${rows[@]}"; do
   command="python lstm_gru_text.py --seeds 1,2,3 $row"
-  done_runs=$(grep -lF "\"command\": \"$command\"" results/lstm_gru_text/*/record.json 2>/dev/null | wc -l)
+  done_runs=$(grep -lF "\"command\": \"$command\"" results/lstm_gru_text/*/record.json 2>/dev/null | wc -l || true)
   if [ "$done_runs" -ge 9 ]; then echo "done: $command"; continue; fi
   echo "running: $command"
   $command > /dev/null
