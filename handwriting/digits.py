@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+from skimage import measure
 
 from companion.errors import UserError
 
@@ -166,33 +168,16 @@ def paper_light(paper):
         paper_now = on_paper
         coefficients = np.linalg.lstsq(basis[on_paper], values[on_paper], rcond=None)[0]
         surface = basis @ coefficients
-    return terms(paper.shape) @ coefficients
-
-
-def neighbourhood(array, radius, outside):
-    """The array shifted by every step of up to `radius` pixels each way, as a stack; what comes
-    in from beyond the edge is `outside`."""
-    height, width = array.shape
-    padded = np.pad(array, radius, constant_values=outside)
-    return np.stack([padded[radius + dy:radius + dy + height, radius + dx:radius + dx + width]
-                     for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)])
-
-
-def label_regions(mask):
-    """Labels 1..n of the 8-connected regions of a boolean array (0 outside them), found by
-    giving each pixel the smallest index around it until nothing changes."""
-    outside = mask.size
-    labels = np.where(mask, np.arange(outside).reshape(mask.shape), outside)
-    while True:
-        smallest = np.where(mask, neighbourhood(labels, 1, outside).min(axis=0), outside)
-        flat = np.append(smallest.ravel(), outside)
-        smallest = np.where(mask, flat[smallest], outside)  # jump to the label's own label
-        if np.array_equal(smallest, labels):
-            break
-        labels = smallest
-    _, numbered = np.unique(labels, return_inverse=True)
-    numbered = numbered.reshape(labels.shape) + 1
-    return np.where(mask, numbered, 0)
+    surface = terms(paper.shape) @ coefficients
+    # a shadow with an edge (a thumb's, a hand's) is no quadratic: where the paper is darker than
+    # the surface over a region wider than any stroke, the paper there is that dark. A grey
+    # closing (scipy.ndimage.grey_closing) fills in the strokes and keeps such regions.
+    if scale <= 1:
+        return surface
+    closed = ndimage.grey_closing(small, size=max(3, round(max(small.shape) / 5)), mode="nearest")
+    darker = np.minimum(closed - (terms(small.shape) @ coefficients), 0).astype(np.float32)
+    return surface + np.asarray(Image.fromarray(darker, mode="F").resize(
+        (width, height), Image.Resampling.BILINEAR), dtype=np.float64)
 
 
 def digit_region(strength, path):
@@ -208,23 +193,21 @@ def digit_region(strength, path):
     blocks = padded.reshape(rows, block, cols, block)
     weight = blocks.sum(axis=(1, 3))
     mask = blocks.max(axis=(1, 3)) > 0
-    labels = label_regions(neighbourhood(mask, 2, False).any(axis=0))
+    # skimage.measure.label: the 8-connected marks, once strokes a few blocks apart are joined
+    labels = measure.label(ndimage.binary_dilation(mask, np.ones((5, 5), bool)), connectivity=2)
     count = labels.max()
     weights = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=count + 1)
-    # each mark's box, top, bottom, left, right, in one pass over the labels
-    index_rows, index_cols = (index.ravel() for index in np.indices(labels.shape))
+    # each mark's box, top, bottom, left, right (scipy.ndimage.find_objects)
     boxes = np.zeros((count + 1, 4), dtype=int)
-    boxes[:, 0], boxes[:, 2] = rows, cols
-    np.minimum.at(boxes[:, 0], labels.ravel(), index_rows)
-    np.maximum.at(boxes[:, 1], labels.ravel(), index_rows + 1)
-    np.minimum.at(boxes[:, 2], labels.ravel(), index_cols)
-    np.maximum.at(boxes[:, 3], labels.ravel(), index_cols + 1)
+    for number, (along, across_) in enumerate(ndimage.find_objects(labels), 1):
+        boxes[number] = along.start, along.stop, across_.start, across_.stop
     tall, wide = boxes[:, 1] - boxes[:, 0], boxes[:, 3] - boxes[:, 2]
     level_line = (wide > 6 * tall) & (wide > cols / 2)  # a ruled line, not a stroke of a digit
     # what reaches across the picture is around the paper (a desk), not on it
     across = ((boxes[:, 0] == 0) & (boxes[:, 1] == rows)) | \
         ((boxes[:, 2] == 0) & (boxes[:, 3] == cols))
     weights[0] = 0
+    own_weights = weights.copy()
     if np.any(weights[~(level_line | across)] > 0):  # unless nothing else is there
         weights[level_line | across] = 0
     digit = int(np.argmax(weights))
@@ -236,12 +219,16 @@ def digit_region(strength, path):
                         f"{extent} pixels across)")
     margin = size // 4
     chosen = [digit]
-    for number in np.flatnonzero(weights >= 0.02 * weights[digit]):
-        if number == digit:
+    for number in np.flatnonzero(own_weights >= 0.02 * weights[digit]):
+        if number == digit or across[number]:
             continue
         t, b, lft, rgt = boxes[number]
         near = t < bottom + margin and b > top - margin and lft < right + margin and \
             rgt > left - margin
+        # a level stroke beside the digit is its own (a seven's bar drawn apart); a ruled line
+        # runs on well past the digit on both sides
+        if level_line[number] and not (lft >= left - size // 2 and rgt <= right + size // 2):
+            continue
         if near:
             chosen.append(number)
         elif weights[number] >= 0.35 * weights[digit] and tall[number] >= 0.5 * tall[digit]:
@@ -253,34 +240,87 @@ def digit_region(strength, path):
 
 
 def without_ruled_lines(strength):
-    """The ink without a ruled page's lines (a notebook's), which cross the digit and would be
-    read as part of it: at the slope that lines up the most ink, the thin bands of ink that run
-    across most of the picture, two or more of them (one long stroke alone stays: it may be a
-    seven's bar). A stroke crossing a line loses the line's few rows, which do not change it."""
-    height, width = strength.shape
-    rows, cols = np.nonzero(strength)
-    if width < 100 or rows.size == 0:
+    """The ink without a ruled or squared page's lines, which cross the digit and would be read
+    as part of it: the level lines and the upright ones (the same search on the transposed
+    page), except where a stroke of the digit crosses them."""
+    level = line_bands(strength)
+    upright = line_bands(strength.T)
+    lines = np.zeros(strength.shape, dtype=bool)
+    for found, turned in ((level, False), (upright, True)):
+        if found is not None:
+            lines |= found.T if turned else found
+    if not lines.any():
         return strength
+    strokes = (strength > 0) & ~lines  # the ink that no line explains
+    kept = np.zeros_like(lines)
+    for found, turned in ((level, False), (upright, True)):
+        if found is not None:
+            crossing = crossed(found, strokes.T if turned else strokes)
+            kept |= crossing.T if turned else crossing
+    return np.where(lines & ~kept, 0, strength)
+
+
+def line_bands(strength):
+    """Where a ruled page's level lines are, as a boolean array, or None: at the slope that lines
+    up the most ink, the thin bands of ink that run across most of the picture, two or more of
+    them (one long stroke alone is no page's ruling: it may be a seven's bar), each with its
+    soft edge either side."""
+    height, width = strength.shape
+    thickest = max(3, round(0.01 * height))  # a printed line's width, in pixels
+    # only ink in thin runs up and down counts: a stroke lying along a line does not widen it
+    rows, cols = np.nonzero((strength > 0) & (run_lengths(strength > 0) <= thickest + 2))
+    if width < 100 or rows.size == 0:
+        return None
     best = None
     offset = int(np.ceil(0.06 * width)) + 1  # keeps every band's index at 0 or more
     for slope in np.linspace(-0.06, 0.06, 25):  # about 3.4 degrees either way
         bands = np.round(rows - slope * cols).astype(int) + offset
         counts = np.bincount(bands, minlength=height + 2 * offset)
         if best is None or counts.max() > best[0].max():
-            best = counts, bands
-    counts, bands = best
-    full = counts > 0.6 * width
+            best = counts, slope
+    counts, slope = best
+    full = counts > 0.45 * width  # a digit lying on a line hides some of it
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.astype(int), [0]])))
     thin = [(start, end) for start, end in zip(edges[::2], edges[1::2])
-            if end - start <= max(3, 0.01 * height)]
+            if end - start <= thickest]
     if len(thin) < 2:
-        return strength
-    on_line = np.zeros(counts.size, dtype=bool)
+        return None
+    on_line = np.zeros(counts.size + 2, dtype=bool)
     for start, end in thin:
-        on_line[max(start - 1, 0):end + 1] = True  # and the line's soft edge either side
-    cleaned = strength.copy()
-    cleaned[rows[on_line[bands]], cols[on_line[bands]]] = 0
-    return cleaned
+        on_line[max(start - 2, 0):end + 2] = True
+    every_row, every_col = np.indices(strength.shape)
+    bands = np.clip(np.round(every_row - slope * every_col).astype(int) + offset, 0,
+                    on_line.size - 1)
+    return on_line[bands] & (strength > 0)
+
+
+def run_lengths(mask):
+    """For each pixel, the length of the run of True it is in, up and down its column."""
+    up = np.zeros(mask.shape, dtype=np.int32)
+    down = np.zeros(mask.shape, dtype=np.int32)
+    up[0], down[-1] = mask[0], mask[-1]
+    for row in range(1, mask.shape[0]):
+        up[row] = np.where(mask[row], up[row - 1] + 1, 0)
+    for row in range(mask.shape[0] - 2, -1, -1):
+        down[row] = np.where(mask[row], down[row + 1] + 1, 0)
+    return np.where(mask, up + down - 1, 0)
+
+
+def crossed(lines, strokes):
+    """The line pixels a stroke crosses: in each column, a line's pixels with stroke ink just
+    above and just below them (a few columns either way: a slanted stroke moves across)."""
+    above = np.zeros_like(lines)
+    below = np.zeros_like(lines)
+    # the nearest row above (below) each line pixel that is not on a line, and whether it is ink
+    height = lines.shape[0]
+    passes = ((range(1, height), above, -1), (range(height - 2, -1, -1), below, 1))
+    for rows, target, step in passes:
+        for row in rows:
+            source = row + step
+            target[row] = np.where(lines[source], target[source], strokes[source])
+    reach = max(3, round(0.01 * height))
+    widen = np.ones((1, 2 * reach + 1), bool)
+    return lines & ndimage.binary_dilation(above, widen) & ndimage.binary_dilation(below, widen)
 
 
 def thickened(digit):
