@@ -190,11 +190,14 @@ def as_probabilities(outputs, path):
     return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
-def describe(path, probabilities):
-    """'photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)', the name on one line whatever it holds."""
+def describe(path, probabilities, doubts=()):
+    """'photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)', the name on one line whatever it holds,
+    and what the picture's steps doubted ('; a ruled line crossed the digit: check ...')."""
     first, second, third = np.argsort(probabilities)[::-1][:3]
+    doubted = f"; {', '.join(doubts)}: check what the model saw" if doubts else ""
     return (f"{digits.printable(path)}: {first} ({100 * probabilities[first]:.1f}%), then {second} "
-            f"({100 * probabilities[second]:.1f}%), {third} ({100 * probabilities[third]:.1f}%)")
+            f"({100 * probabilities[second]:.1f}%), {third} ({100 * probabilities[third]:.1f}%)"
+            f"{doubted}")
 
 
 def plot_predictions(thumbnails, seen, probabilities, names):
@@ -227,10 +230,11 @@ def main(argv=None):
     print(f"Model: {os.path.relpath(path)}")
     # every picture is read and checked before anything is predicted or written; only its
     # 28x28 digit is kept, and a thumbnail of the first SHOWN, so memory stays flat
-    seen, thumbnails = [], []
+    seen, thumbnails, doubts = [], [], []
     for image in args.images:
         picture = digits.read_image(image)
-        seen.append(digits.to_mnist(picture, image))
+        doubts.append([])
+        seen.append(digits.to_mnist(picture, image, doubts[-1]))
         if len(thumbnails) < SHOWN:
             picture.thumbnail((THUMBNAIL, THUMBNAIL))
             thumbnails.append(np.asarray(picture.convert("RGB")))
@@ -251,11 +255,12 @@ def main(argv=None):
         with lifecycle.backend_call():
             outputs = model.predict(preprocess(seen), verbose=0)
         probabilities = as_probabilities(outputs, path)
-        for image, p in zip(args.images, probabilities):
-            print(describe(image, p))
+        for image, p, doubted in zip(args.images, probabilities, doubts):
+            print(describe(image, p, doubted))
         fields["predictions"] = [
-            {"image": image, "digit": int(np.argmax(p)), "probabilities": p.round(6).tolist()}
-            for image, p in zip(args.images, probabilities)]
+            {"image": image, "digit": int(np.argmax(p)), "probabilities": p.round(6).tolist(),
+             "doubts": doubted}
+            for image, p, doubted in zip(args.images, probabilities, doubts)]
         figures["predictions.png"] = plot_predictions(thumbnails, seen, probabilities, args.images)
     return run.write(figures, **fields)
 

@@ -342,17 +342,23 @@ def thickened(digit):
         ImageFilter.MaxFilter(min(size, 31))), dtype=np.float64)
 
 
-def to_mnist(image, path="image"):
-    """A 28x28 uint8 array: the digit in `image` as an MNIST digit."""
+def to_mnist(image, path="image", doubts=None):
+    """A 28x28 uint8 array: the digit in `image` as an MNIST digit. `doubts`, a list, gets a
+    few words for each step that took ink off inside the digit's box, for the reader to check
+    what the model saw."""
     strength = ink(image)
     if strength.max() < 32:  # less than an eighth of full contrast anywhere: no digit drawn
         raise UserError(f"{path}: no digit found (the image is blank paper)")
     strength = strength * (255 / strength.max())
     strength[strength < NOISE * 255] = 0
+    lined = strength > 0
     strength = without_ruled_lines(strength)
+    lines = lined & (strength == 0)
     strength[~digit_region(strength, path)] = 0
     rows = np.flatnonzero(strength.any(axis=1))
     cols = np.flatnonzero(strength.any(axis=0))
+    if doubts is not None and lines[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].any():
+        doubts.append("a ruled line crossed the digit")
     digit = thickened(strength[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
     height, width = digit.shape
     scale = BOX / max(height, width)

@@ -86,8 +86,9 @@ def measure(part):
     rows = []
     pictures = [*generated_pictures(settings["seeds"]), *optdigits_pictures(settings["optdigits"])]
     for row, picture in pictures:
+        row["doubts"] = []
         try:
-            seen = digits.to_mnist(picture, "picture")
+            seen = digits.to_mnist(picture, "picture", row["doubts"])
         except UserError as error:
             seen, row["refused"] = None, str(error).split(": ", 1)[1]
         plain = plain_resize(picture)
@@ -146,10 +147,14 @@ def report():
         rows = record["pictures"]
         confident = [row for row in rows if row.get("confidence", 0) > 0.99]
         confident_wrong = sum(row["answer"] != row["digit"] for row in confident)
+        undoubted = [row for row in confident if not row["doubts"]]
+        undoubted_wrong = sum(row["answer"] != row["digit"] for row in undoubted)
         lines += [f"## {part}" + (" (not looked at while tuning)" if part == "held-out" else
                                   " (the pipeline was tuned on these)"), "",
                   f"Model `{record['model']}`, code {record['code']}, {record['machine']}. "
-                  f"Above 99% confidence: {confident_wrong} wrong of {len(confident)}.", ""]
+                  f"Answers above 99% confidence: {confident_wrong} wrong of {len(confident)}; "
+                  f"of those whose line says no doubt, {undoubted_wrong} wrong of "
+                  f"{len(undoubted)}.", ""]
         for source in ("pen strokes", "optdigits"):
             members = [row for row in rows if row["source"] == source]
             lines += [f"**{source}**: pipeline {share(members)}, plain resize "
