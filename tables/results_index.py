@@ -10,7 +10,6 @@ import os
 import statistics
 import sys
 
-from companion.cli import run_with_defaults
 from companion.files import write_atomically
 from tables.book_tables import LISTING_TEST_ACCURACY
 
@@ -36,8 +35,11 @@ REPORTS = [
      "python benchmarks/epoch_time.py"),
     ("gpu/", "the listings on lent GPUs; h100-jax.md is a log typed by hand from printed "
      "output, with no record behind it", "python benchmarks/backend_check.py"),
-    ("TEXT.md", "the text classifiers over seeds 1-3",
-     "python lstm_gru_text.py --seeds 1,2,3, then python -m tables.results_index"),
+    ("TEXT.md", "the text classifiers and their variants over seeds 1-3, beside a linear "
+     "baseline", "bash results/investigations/text-variants/run.sh"),
+    ("investigations/handwriting/README.md", "predict_digit.py's picture steps on "
+     "handwriting that was never MNIST's, held-back part and tuning part",
+     "python results/investigations/handwriting/measure.py --part PART"),
     ("figures/", "the chapter's concept figures", "python concept_figures.py"),
     ("predict_digit/", "the committed CNN on docs/handwriting/seven.jpg",
      "python predict_digit.py docs/handwriting/seven.jpg"),
@@ -77,59 +79,129 @@ def listing_rows(results_dir):
 
 
 CELL_NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
-# the flags that lstm_gru_text.py's report runs vary; every other setting is the script's default
-TEXT_VARIED = ("--cell", "--seed", "--seeds", "--trainable-embedding", "--results-dir")
+# flags that say which run of a row this is, not which row: every other flag names the variant
+RUN_FLAGS = ("--cell", "--seed", "--seeds", "--results-dir", "--model")
+# the rows in the order results/investigations/text-variants/README.md gives them
+VARIANT_ORDER = ("", "--trainable-embedding", "--dropout 0", "--dropout 0.5",
+                 "--sequence-length 60", "--pooling mean", "--pooling max", "--bidirectional",
+                 "--trainable-embedding --bidirectional --pooling max")
 
 
-def text_rows(results_dir):
-    """{(cell, trainable): [records]} of lstm_gru_text.py's full runs with its defaults."""
-    groups = {}
-    for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), "lstm_gru_text", "*",
+def variant(record):
+    """The flags of a record's command that make its row: '' for the script's defaults."""
+    parts, kept = record.get("command", "").split()[2:], []
+    while parts:
+        part = parts.pop(0)
+        flag = part.split("=")[0]
+        takes_value = "=" not in part and parts and not parts[0].startswith("--")
+        value = parts.pop(0) if takes_value else None
+        if flag not in RUN_FLAGS:
+            kept.append(part if value is None else f"{part} {value}")
+    return " ".join(kept)
+
+
+def finished_records(results_dir, script):
+    """The full, finished runs' records of a script, oldest first."""
+    for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), script, "*",
                                               "record.json"))):
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
-        settings = record["hyperparameters"]
-        if not run_with_defaults(record, TEXT_VARIED):
+        if record.get("dry_run") or record.get("status", "finished") != "finished":
             continue
         record["folder"] = os.path.relpath(os.path.dirname(path), results_dir)
-        groups.setdefault((settings["cell"], settings["trainable_embedding"]), []).append(record)
-    order = [(cell, trainable) for trainable in (False, True) for cell in CELL_NAMES]
+        yield record
+
+
+def text_rows(results_dir):
+    """[((variant, cell), [records by seed])] of lstm_gru_text.py's full runs, in the rows'
+    order: the defaults, then each variant of the investigation."""
+    groups = {}
+    for record in finished_records(results_dir, "lstm_gru_text"):
+        key = variant(record)
+        if key in VARIANT_ORDER:
+            groups.setdefault((key, record["hyperparameters"]["cell"]), []).append(record)
+    order = [(key, cell) for key in VARIANT_ORDER for cell in CELL_NAMES]
     return [(key, sorted(groups[key], key=lambda r: r["seed"])) for key in order if key in groups]
 
 
+def baseline_rows(results_dir):
+    newest = {}  # a run made again replaces the earlier one of its seed
+    for record in finished_records(results_dir, "text_baseline"):
+        if variant(record) == "":
+            newest[record["hyperparameters"]["model"], record["seed"]] = record
+    return [(model, [newest[key] for key in sorted(newest) if key[0] == model])
+            for model in ("nbsvm", "logreg", "nb") if any(key[0] == model for key in newest)]
+
+
+def accuracy_cells(records):
+    """Mean ± sd of the test accuracy, per seed, mean validation accuracy, links."""
+    tests = [100 * r["test_accuracy"] for r in records]
+    spread = f" ± {statistics.stdev(tests):.1f}" if len(tests) > 1 else ""
+    validation = statistics.mean(100 * r["validation_accuracy"] for r in records)
+    per_seed = ", ".join(f"{t:.1f} (seed {r['seed']})" for t, r in zip(tests, records))
+    links = ", ".join(f"[{r['seed']}]({r['folder']}/record.json)" for r in records)
+    return f"{statistics.mean(tests):.1f}{spread} | {per_seed} | {validation:.1f}", links
+
+
+BASELINE_NAMES = {"nbsvm": "NBSVM (uni- and bigrams)", "logreg": "logistic regression "
+                  "(uni- and bigrams)", "nb": "naive Bayes (uni- and bigrams)"}
+
+
 def write_text_report(results_dir="results"):
-    """TEXT.md: the text classifiers' test accuracy over seeds, from their records."""
+    """TEXT.md: the text classifiers' test accuracy over seeds, from their records, beside a
+    linear baseline on the same split."""
     rows = text_rows(results_dir)
     if not rows:
         return None
     first = rows[0][1][0]
     data, embedding, settings = first["data"], first["embedding"], first["hyperparameters"]
     lines = [
-        "# Sentiment of movie-review sentences: SimpleRNN, LSTM and GRU on GloVe", "",
-        "Generated by `python -m tables.results_index` from the records of `python "
-        "lstm_gru_text.py --seeds 1,2,3` and the same with `--trainable-embedding`, the script's "
-        f"defaults: Rotten Tomatoes sentences ({data['train_samples']:,} / "
-        f"{data['validation_samples']:,} / {data['test_samples']:,} train / validation / test, "
-        f"a fixed stratified split), {settings['sequence_length']} words per sentence, "
-        f"{embedding['source']} covering {embedding['covered_words']:,} of the "
-        f"{embedding['vocabulary_words']:,} vocabulary words ({embedding['coverage']:.1%}), "
-        f"{settings['hidden_units']} units, dropout {settings['dropout']} on the "
-        f"recurrent layer's inputs, Adam {settings['learning_rate']}, "
-        f"{settings['epochs']} epochs, batch {settings['batch_size']}. Test accuracy "
-        "after the last epoch, in percent, mean ± standard deviation over the seeds; machine: "
-        f"{machine(first)}.", "",
-        "| cell | embedding | test accuracy | per seed | last-epoch validation accuracy | "
-        "median s/epoch | records |", "|---|---|---|---|---|---|---|"]
-    for (cell, trainable), records in rows:
-        tests = [100 * r["test_accuracy"] for r in records]
-        spread = f" ± {statistics.stdev(tests):.1f}" if len(tests) > 1 else ""
-        validation = statistics.mean(100 * r["validation_accuracy"] for r in records)
+        "# Sentiment of movie-review sentences: SimpleRNN, LSTM and GRU on GloVe, and a "
+        "linear baseline", "",
+        "Generated by `python -m tables.results_index` from the records of "
+        "`bash results/investigations/text-variants/run.sh` (each row's command is "
+        "`python lstm_gru_text.py --seeds 1,2,3` with the row's flags; the plan, fixed before "
+        "the variants ran: [investigations/text-variants](investigations/text-variants/"
+        "README.md)). The script's defaults: Rotten Tomatoes sentences "
+        f"({data['train_samples']:,} / {data['validation_samples']:,} / "
+        f"{data['test_samples']:,} train / validation / test, a fixed stratified split), "
+        f"{settings['sequence_length']} words per sentence, {embedding['source']} covering "
+        f"{embedding['covered_words']:,} of the {embedding['vocabulary_words']:,} vocabulary "
+        f"words ({embedding['coverage']:.1%}), frozen, {settings['hidden_units']} units, "
+        f"dropout {settings['dropout']} on the recurrent layer's inputs, the last state read, "
+        f"Adam {settings['learning_rate']}, {settings['epochs']} epochs, batch "
+        f"{settings['batch_size']}. Test accuracy after the last epoch, in percent, mean ± "
+        f"standard deviation over the seeds; machine: {machine(first)}.", "",
+        "| flags | cell | test accuracy | per seed | validation accuracy | median s/epoch | "
+        "records |", "|---|---|---|---|---|---|---|"]
+    for (key, cell), records in rows:
+        cells, links = accuracy_cells(records)
         seconds = statistics.median(r["seconds_per_epoch"] for r in records)
-        per_seed = ", ".join(f"{t:.1f} (seed {r['seed']})" for t, r in zip(tests, records))
-        links = ", ".join(f"[{r['seed']}]({r['folder']}/record.json)" for r in records)
-        lines.append(f"| {CELL_NAMES[cell]} | {'trainable' if trainable else 'frozen'} | "
-                     f"{statistics.mean(tests):.1f}{spread} | {per_seed} | {validation:.1f} | "
-                     f"{seconds:.1f} | {links} |")
+        name = f"`{key}`" if key else "defaults"
+        lines.append(f"| {name} | {CELL_NAMES[cell]} | {cells} | {seconds:.1f} | {links} |")
+    baselines = baseline_rows(results_dir)
+    if baselines:
+        lines += ["", "The baseline: `python text_baseline.py --model all --seeds 1,2,3`, on "
+                  "the same sentences and split, the regularisation chosen on the validation "
+                  "sentences (the solvers are deterministic: the seeds agree).", "",
+                  "| model | test accuracy | per seed | validation accuracy | records |",
+                  "|---|---|---|---|---|"]
+        for model, records in baselines:
+            cells, links = accuracy_cells(records)
+            lines.append(f"| {BASELINE_NAMES[model]} | {cells} | {links} |")
+        complete = [(key, records) for key, records in rows if len(records) >= 3]
+        if complete:
+            (key, cell), best = max(complete, key=lambda item: statistics.mean(
+                r["validation_accuracy"] for r in item[1]))
+            best_test = statistics.mean(100 * r["test_accuracy"] for r in best)
+            nbsvm = dict(baselines).get("nbsvm")
+            if nbsvm:
+                gap = statistics.mean(100 * r["test_accuracy"] for r in nbsvm) - best_test
+                lines += ["", f"The recurrent row with the best mean validation accuracy (the "
+                          f"rule fixed before the runs; the test sentences choose nothing): "
+                          f"{CELL_NAMES[cell]} with {f'`{key}`' if key else 'the defaults'}, "
+                          f"{best_test:.1f}% on the test sentences, "
+                          f"{abs(gap):.1f} points {'under' if gap > 0 else 'over'} NBSVM."]
     path = os.path.join(results_dir, "TEXT.md")
     write_atomically(path, "\n".join(lines) + "\n")
     return path
