@@ -5,14 +5,21 @@ import ctypes
 import os
 import sys
 import tempfile
+import time
 
 from companion.errors import shortened
+
+try:
+    import fcntl
+except ImportError:  # Windows: the process id decides, on the one machine
+    fcntl = None
 
 WINDOWS = sys.platform == "win32"
 STILL_ACTIVE = 259  # GetExitCodeProcess's code for a process that has not ended
 ERROR_ACCESS_DENIED = 5
 PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 WRITING = ".writing-"  # a file being written: .writing-<pid>-<random><suffix>
+FRESH = 10  # seconds: a file this new may not be locked by its writer yet
 
 
 def process_exists(pid):
@@ -38,15 +45,51 @@ def process_exists(pid):
     return True
 
 
-def abandoned(folder, pid_of):
+def hold(path):
+    """An open descriptor holding an OS lock on `path` (flock) for as long as it stays open:
+    while it does, no other process, in another container or on another machine sharing the
+    folder, takes the file for a dead run's (abandoned); None where there is no flock."""
+    if fcntl is None:
+        return None
+    descriptor = os.open(path, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
+
+
+def held(path):
+    """True when a living process holds `path`'s lock, False when none does, None when the
+    lock cannot tell (no such file, no flock, or a file too new to be locked yet)."""
+    if fcntl is None:
+        return None
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        return None if time.time() - os.fstat(descriptor).st_mtime < FRESH else False
+    finally:
+        os.close(descriptor)
+
+
+def abandoned(folder, pid_of, lock_of=lambda path: path):
     """The entries of `folder` that a process killed outright (kill -9, a power cut) left
-    behind: those whose name holds, by `pid_of(name)`, the id of a process no longer there, or
-    this process's own (asked before it begins its own entry there; a container's next run can
-    get the id of the one killed)."""
+    behind: those whose lock file (`lock_of(path)`) no living process holds. Where no lock
+    tells, those whose name holds, by `pid_of(name)`, the id of a process no longer there, or
+    this process's own (a container's next run can get the id of the one killed)."""
     for name in os.listdir(folder):
         pid = pid_of(name)
-        if pid and pid.isdigit() and (int(pid) == os.getpid() or not process_exists(int(pid))):
-            yield os.path.join(folder, name)
+        if not (pid and pid.isdigit()):
+            continue
+        path = os.path.join(folder, name)
+        alive = held(lock_of(path))
+        if alive is None:
+            alive = int(pid) != os.getpid() and process_exists(int(pid))
+        if not alive:
+            yield path
 
 
 def remove_abandoned_writes(folder):
@@ -69,14 +112,19 @@ def replacing(path, mode, suffix):
     f = tempfile.NamedTemporaryFile(mode, dir=folder, delete=False,
                                     encoding=None if "b" in mode else "utf-8",
                                     prefix=f"{WRITING}{os.getpid()}-", suffix=suffix)
+    lock = hold(f.name)  # until the file is in place
     try:
         with f:
             yield f
         os.chmod(f.name, 0o644)
         os.replace(f.name, path)
     except BaseException:
-        os.remove(f.name)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f.name)
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
 
 
 def write_atomically(path, text):

@@ -32,7 +32,8 @@ from companion import lifecycle
 from companion.backend import keras
 from companion.callbacks import finite_or_none
 from companion.environment import environment
-from companion.files import abandoned
+from companion.errors import UserError
+from companion.files import abandoned, hold
 from companion.plots import confusion_matrix, plot_confusion, plot_curves, plot_misclassified
 
 GRAPHVIZ_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; "
@@ -79,6 +80,11 @@ class Run:
         remove_abandoned_staging(self.parent)
         name = self.started.strftime("%Y%m%d-%H%M%S")
         staging = os.path.join(self.parent, f".{name}.partial-{os.getpid()}")
+        # the staging folder's lock, held until it is renamed or removed: no other run, in
+        # another container or on another machine sharing the folder, takes it for a dead one's
+        with open(staging + ".lock", "w"):
+            pass
+        lock = hold(staging + ".lock")
         os.makedirs(staging)
         try:
             files = {}
@@ -104,10 +110,19 @@ class Run:
             lifecycle.stop_if_asked()  # one a cleanup callback swallowed: nothing is kept
             final = rename_to_unused(staging, os.path.join(self.parent, name))
             lifecycle.KEPT.append(final)
-        except BaseException:  # Ctrl-C included: leave no half-written run behind
+        except BaseException as error:  # Ctrl-C included: leave no half-written run behind
+            vanished = isinstance(error, FileNotFoundError) and not os.path.isdir(staging)
             with ctrl_c_ignored():
                 shutil.rmtree(staging, ignore_errors=True)
+            if vanished:
+                raise UserError(f"{staging} was removed while this run was written into it (by "
+                                f"another program?); nothing of this run was kept") from None
             raise
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(staging + ".lock")
+            if lock is not None:
+                os.close(lock)
         print(f"Results: {final}")
         return final
 
@@ -158,8 +173,11 @@ def remove_abandoned_staging(parent):
     if not os.path.isdir(parent):
         return
     for path in abandoned(parent, lambda name: name.startswith(".") and
-                          ".partial-" in name and name.rsplit(".partial-", 1)[1]):
-        shutil.rmtree(path, ignore_errors=True)
+                          ".partial-" in name and name.rsplit(".partial-", 1)[1].split(".")[0],
+                          lock_of=lambda path: path.removesuffix(".lock") + ".lock"):
+        shutil.rmtree(path.removesuffix(".lock"), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.remove(path.removesuffix(".lock") + ".lock")
 
 
 DIAGRAM_PROBLEMS_TOLD = set()
