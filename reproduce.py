@@ -212,28 +212,37 @@ def main(argv=None):
         stop_on_sigterm()
         lock = hold_results_dir(args.results_dir)
         try:
-            run_all(rows, args.seeds, args, lock)
-        except KeyboardInterrupt:
-            print("\nreproduce.py: stopped; run the same command again to carry on",
+            failed = run_all(rows, args.seeds, args, lock)
+        except KeyboardInterrupt as stop:  # lifecycle.Stopped for kill, SIGHUP, SIGQUIT
+            what, status = lifecycle.stopped_by(getattr(stop, "signum", signal.SIGINT))
+            print(f"\nreproduce.py: {what}; run the same command again to carry on",
                   file=sys.stderr)
-            sys.exit(130)
+            sys.exit(status)
     print(f"Report: {write_reports(args)}")
+    if not args.report and failed:
+        print(f"reproduce.py: {failed} of {len(rows) * len(args.seeds)} runs failed (their "
+              f"reasons are above); the others are kept", file=sys.stderr)
+        sys.exit(1)
 
 
 def run_all(rows, seeds, args, lock):
+    """Run every row and seed not finished before; return how many have failed."""
     todo = [(row, seed) for row in rows for seed in seeds]
+    failed = 0
     waiting = []  # (label, row, seed, runs folder) still to run, in order
     for number, (row, seed) in enumerate(todo, 1):
         label = f"[{number}/{len(todo)}] {row['id']} seed {seed}"
         runs_dir = table_runs_folder(args.results_dir, args.protocol, row["table"], args.quick)
         found = finished_record(runs_dir, row, seed)
-        failed = failure(runs_dir, row, seed)
-        if found is not None and failed is None:
+        failed_before = failure(runs_dir, row, seed)
+        if found is not None and failed_before is None:
             print(f"{label}: done before ({os.path.dirname(found[0])})")
-        elif failed is not None and not args.retry_failed:
-            print(f"{label}: failed before ({failed['reason']}); --retry-failed runs it again")
+        elif failed_before is not None and not args.retry_failed:
+            print(f"{label}: failed before ({failed_before['reason']}); --retry-failed runs it "
+                  f"again")
+            failed += 1
         else:
-            if failed is not None:  # --retry-failed: clear the failed attempt first
+            if failed_before is not None:  # --retry-failed: clear the failed attempt first
                 shutil.rmtree(row_dir(runs_dir, row, seed))
             waiting.append((label, row, seed, runs_dir))
     env = child_environment(args.jobs)
@@ -249,8 +258,11 @@ def run_all(rows, seeds, args, lock):
                 run = RowRun(runs_dir, row, seed, args, lock, env)
                 running[run.child.pid] = (label, run)
             label, run = running.pop(wait_for_any(running))
-            report_row(label, run, run.finish())
+            reason = run.finish()
+            failed += reason is not None
+            report_row(label, run, reason)
             write_reports(args)
+        return failed
     except BaseException:  # Ctrl-C or kill: stop the rows; each leaves nothing and reruns
         for _, run in running.values():
             stop_child(run.child)
@@ -340,12 +352,16 @@ def recorded_minutes(folder, full_only=False):
 
 
 def stop_on_sigterm():
-    """`kill` stops the runner as Ctrl-C does: the running row is stopped and left unrecorded.
-    Ctrl-C stops it even where it was started with SIGINT ignored (`cmd &` in a script)."""
+    """`kill`, a closed terminal (SIGHUP, unless started with nohup) and Ctrl-\\ stop the runner
+    as Ctrl-C does: the running row is stopped and left unrecorded. Ctrl-C stops it even where
+    it was started with SIGINT ignored (`cmd &` in a script)."""
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise lifecycle.Stopped(signum)
 
-    signal.signal(signal.SIGTERM, handler)
+    for stop in lifecycle.ENDING:
+        if lifecycle.handled_at_launch(stop, lifecycle.SIGNALS_AT_LAUNCH.get(
+                stop, signal.getsignal(stop))):
+            signal.signal(stop, handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 

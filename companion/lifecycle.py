@@ -8,19 +8,38 @@ import sys
 
 from companion.errors import UserError
 
-# Ctrl-C's and `kill`'s handlers as the script was launched, and its stderr then (backend.py
-# sends file descriptor 2 elsewhere while Keras imports)
+# Ctrl-C's and the ending signals' handlers as the script was launched, and its stderr then
+# (backend.py sends file descriptor 2 elsewhere while Keras imports)
 SIGNALS_AT_LAUNCH = {}
 STDERR_AT_LAUNCH = []
+# what else ends a run as `kill` does: a closed terminal or ssh session (SIGHUP), Ctrl-\
+ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT")
+               if hasattr(signal, name))
+
+
+def stopped_by(signum):
+    """The line's words and the exit status (128 + the signal's number, as a shell gives)."""
+    if signum == signal.SIGINT:
+        return "interrupted", 130
+    name = signal.Signals(signum).name
+    return f"stopped by {'kill (SIGTERM)' if name == 'SIGTERM' else name}", 128 + signum
+
+
+def handled_at_launch(stop, handler):
+    """Whether a signal gets this module's handler: SIGTERM always; Ctrl-C unless it was
+    ignored at launch; SIGHUP and Ctrl-\\ unless ignored (nohup) or handled by the caller."""
+    if stop == signal.SIGINT:
+        return handler is signal.default_int_handler
+    return stop == signal.SIGTERM or handler is signal.SIG_DFL
 
 
 def _interrupted_while_starting(signum, frame):
     """Ctrl-C or `kill` while the script still imports: nothing is written yet, so it ends at
     once with the line and status run_main gives later, not a traceback."""
-    what = "stopped by kill (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+    what, status = stopped_by(signum)
     line = f"\n{os.path.basename(sys.argv[0])}: {what}; this run wrote no results\n"
     os.write(STDERR_AT_LAUNCH[0], line.encode())
-    os._exit(143 if signum == signal.SIGTERM else 130)
+    os._exit(status)
 
 
 def open_closed_streams():
@@ -48,10 +67,10 @@ def stop_cleanly_while_starting(even_if_ignored=False):
         return
     open_closed_streams()
     STDERR_AT_LAUNCH.append(os.dup(2))
-    for stop in (signal.SIGINT, signal.SIGTERM):
+    for stop in (signal.SIGINT, *ENDING):
         SIGNALS_AT_LAUNCH[stop] = signal.getsignal(stop)
-        if stop == signal.SIGTERM or even_if_ignored \
-                or SIGNALS_AT_LAUNCH[stop] is signal.default_int_handler:
+        if handled_at_launch(stop, SIGNALS_AT_LAUNCH[stop]) or \
+                (even_if_ignored and stop == signal.SIGINT):
             signal.signal(stop, _interrupted_while_starting)
 
 
@@ -88,7 +107,12 @@ KEPT = []  # the folder of results a run has written whole (records.Run.write)
 
 
 class Stopped(KeyboardInterrupt):
-    """`kill` (SIGTERM): the run stops as Ctrl-C stops it, removing what it had begun to write."""
+    """`kill` (SIGTERM), SIGHUP, SIGQUIT: the run stops as Ctrl-C stops it, removing what it had
+    begun to write."""
+
+    def __init__(self, signum=signal.SIGTERM):
+        super().__init__(signum)
+        self.signum = signum
 
 
 class _StopRequest:
@@ -108,17 +132,20 @@ class _StopRequest:
 
     @classmethod
     def receive(cls, signum, frame):
-        stop = Stopped if signum == signal.SIGTERM else KeyboardInterrupt
-        cls.pending = cls.pending or stop
+        cls.pending = cls.pending or signum
         if not cls.backend_calls:
-            raise stop()
+            raise cls.exception(signum)
+
+    @staticmethod
+    def exception(signum):
+        return KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
 
     @classmethod
     def raise_pending(cls):
-        stop, cls.pending = cls.pending, None
-        if stop is not None:
+        signum, cls.pending = cls.pending, None
+        if signum is not None:
             cls.backend_calls = 0  # the exception leaves every fit() and evaluate() at once
-            raise stop()
+            raise cls.exception(signum)
 
 
 def backend_call_begins():
@@ -168,13 +195,13 @@ def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"
     """
     prog = os.path.basename(sys.argv[0])
     launched_with = {stop: SIGNALS_AT_LAUNCH.get(stop, signal.getsignal(stop))
-                     for stop in (signal.SIGINT, signal.SIGTERM)}
+                     for stop in (signal.SIGINT, *ENDING)}
     _StopRequest.backend_calls, _StopRequest.pending = 0, None  # none left by an earlier error
     KEPT.clear()
     sys.unraisablehook = _quiet_for_kept_stops
-    signal.signal(signal.SIGTERM, _StopRequest.receive)
-    if launched_with[signal.SIGINT] is signal.default_int_handler:  # not where it is ignored
-        signal.signal(signal.SIGINT, _StopRequest.receive)
+    for stop, handler in launched_with.items():
+        if handled_at_launch(stop, handler):
+            signal.signal(stop, _StopRequest.receive)
     open_closed_streams()
     if not isinstance(sys.stdout, BrokenPipeSafeStdout):
         sys.stdout = BrokenPipeSafeStdout(sys.stdout)
@@ -188,11 +215,10 @@ def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"
         print(f"{prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt as stop:  # Stopped too
-        killed = isinstance(stop, Stopped)
+        what, status = stopped_by(getattr(stop, "signum", signal.SIGINT))
         kept = f"its results were written ({KEPT[-1]})" if KEPT else "this run wrote no results"
-        print(f"\n{prog}: {'stopped by kill (SIGTERM)' if killed else 'interrupted'}; {kept}",
-              file=sys.stderr)
-        sys.exit(143 if killed else 130)
+        print(f"\n{prog}: {what}; {kept}", file=sys.stderr)
+        sys.exit(status)
     except OSError as error:
         if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
                                errno.EFBIG):

@@ -337,7 +337,7 @@ def test_an_interrupt_not_yet_raised_when_the_results_are_written_keeps_nothing(
 
     args = argparse.Namespace(results_dir=str(tmp_path), seed=1, dry_run=True)
     run = records.Run("mlp_mnist.py", args)
-    lifecycle._StopRequest.pending = KeyboardInterrupt
+    lifecycle._StopRequest.pending = signal.SIGINT
     try:
         with pytest.raises(KeyboardInterrupt):
             run.write({}, texts={"notes.txt": "a run"})

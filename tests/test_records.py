@@ -188,3 +188,48 @@ def test_model_diagram_without_graphviz_is_a_warning(tmp_path, small_model, monk
                      f"{records.GRAPHVIZ_HINT})"]
     assert records.save_model_diagram(small_model, str(path)) is False  # a second model
     assert capsys.readouterr().out == ""  # the warning is said once a process
+
+
+@pytest.mark.parametrize("signum, status, name", [(signal.SIGHUP, 129, "SIGHUP"),
+                                                  (signal.SIGQUIT, 131, "SIGQUIT")])
+def test_a_closed_terminal_or_ctrl_backslash_stops_as_kill_does(capsys, monkeypatch, signum,
+                                                                status, name):
+    """SIGHUP (the terminal or ssh session closed) and SIGQUIT leave no half run: the run stops
+    at the step's end, removes what it began, and says so in one line (issue 43)."""
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+    monkeypatch.setattr(lifecycle, "SIGNALS_AT_LAUNCH", {})
+    launched_with = signal.signal(signum, signal.SIG_DFL)  # as a terminal starts it
+    reached = []
+
+    def main(argv):
+        with lifecycle.backend_call():
+            os.kill(os.getpid(), signum)
+            reached.append("the rest of the call")
+        reached.append("the line after the call")
+
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            lifecycle.run_main(main)
+        assert signal.getsignal(signum) is signal.SIG_DFL  # given back as it was
+    finally:
+        signal.signal(signum, launched_with)
+    assert exit_info.value.code == status and reached == ["the rest of the call"]
+    assert capsys.readouterr().err == f"\nmlp_mnist.py: stopped by {name}; this run wrote no " \
+                                      f"results\n"
+
+
+def test_a_run_started_with_nohup_goes_on_when_the_terminal_closes(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["mlp_mnist.py"])
+    monkeypatch.setattr(lifecycle, "SIGNALS_AT_LAUNCH", {})
+    launched_with = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does
+    reached = []
+
+    def main(argv):
+        os.kill(os.getpid(), signal.SIGHUP)
+        reached.append("the rest of the run")
+
+    try:
+        lifecycle.run_main(main)
+    finally:
+        signal.signal(signal.SIGHUP, launched_with)
+    assert reached == ["the rest of the run"]
