@@ -100,7 +100,7 @@ def table(card, args, argv, rows):
 
 
 def main(argv=None):
-    parser = OneLineParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=(__doc__ or " ").splitlines()[0])
     installed = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
     parser.add_argument("--backends", default=",".join(installed),
                         help="comma-separated; default: those installed")

@@ -255,7 +255,7 @@ def combine(rounds):
 # --- the report ------------------------------------------------------------------------------
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or " ").splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_SAMPLES} samples an epoch, 1 round, 1 timed epoch "
                              "(under a minute)")

@@ -218,7 +218,7 @@ def write_doc(table_text, path=DOC):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or " ").splitlines()[0])
     parser.add_argument("--book-repo", metavar="DIR",
                         help="a checkout of PacktPublishing/Advanced-Deep-Learning-with-Keras; "
                              "without it the book's column is not run")

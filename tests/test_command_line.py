@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, start_script
+from conftest import ROOT, run_script, start_script
 
 SCRIPTS = ["mlp_mnist.py", "cnn_mnist.py", "rnn_mnist.py", "mnist_samples.py", "redraw_figures.py",
            "lstm_gru_text.py", "predict_digit.py", "concept_figures.py", "reproduce.py"]
@@ -95,3 +95,25 @@ def test_a_backend_whose_package_is_missing_is_one_line_exit_2():
     assert completed.stderr.splitlines() == [
         "mlp_mnist.py: error: the Keras backend 'torch' needs the package 'torch'; install it "
         "(pip install torch) or unset KERAS_BACKEND"]
+
+
+@pytest.mark.parametrize("script, flag", [("mlp_mnist.py", "--hidden-units"),
+                                          ("mlp_mnist.py", "--l2"),
+                                          ("cnn_mnist.py", "--filters"),
+                                          ("lstm_gru_text.py", "--embeddings"),
+                                          ("predict_digit.py", "--model")])
+def test_a_flag_given_a_lone_double_dash_is_one_line(script, flag):
+    """argparse drops a lone '--' value and hands the flag [] unchecked: --l2=-- trained a model
+    without L2 (issue 43). Refused before anything loads."""
+    completed = run_script(script, f"{flag}=--")
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        f"{script}: error: argument {flag}: expected a value, got '--'"]
+
+
+def test_help_works_under_python_oo():
+    """python -OO drops docstrings, which the parsers' descriptions are read from."""
+    completed = subprocess.run([sys.executable, "-OO", "mlp_mnist.py", "--help"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("usage: mlp_mnist.py")

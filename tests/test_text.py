@@ -168,3 +168,27 @@ def test_missing_embeddings_file_is_refused(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].endswith(
         f"error: argument --embeddings: no readable file at '{tmp_path / 'nope.txt'}'")
+
+
+@pytest.mark.parametrize("alteration", ["ratings negated", "ratings shuffled"])
+def test_an_altered_corpus_is_refused_before_training(tmp_path, alteration):
+    """A corpus that reads well but whose ratings were negated or shuffled against the
+    sentences would train to chance and be recorded as a run (issue 43): one line instead."""
+    import gzip
+
+    import numpy as np
+
+    with gzip.open(text_data.CORPUS, "rt", encoding="utf-8") as f:
+        header, *rows = [line.rstrip("\n").split("\t") for line in f]
+    ratings = [row[1] for row in rows]
+    if alteration == "ratings negated":
+        ratings = [str(-float(rating)) for rating in ratings]
+    else:
+        ratings = list(np.random.default_rng(0).permutation(ratings))
+    altered = tmp_path / "corpus.tsv.gz"
+    with gzip.open(altered, "wt", encoding="utf-8") as f:
+        for row in [header] + [[row[0], rating, row[2]] for row, rating in zip(rows, ratings)]:
+            f.write("\t".join(row) + "\n")
+    with pytest.raises(errors.UserError, match="is not the committed corpus .its SHA-256 "
+                                               "differs"):
+        text_data.load_sentences(str(altered))

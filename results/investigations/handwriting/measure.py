@@ -170,7 +170,7 @@ def report():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--part", choices=sorted(PARTS))
     parser.add_argument("--report", action="store_true", help="rewrite README.md only")
     args = parser.parse_args()
