@@ -18,18 +18,19 @@ comments; every line that is not the listing's says so. The command line comes f
     python cnn_mnist.py --distribute mirrored  # every local GPU (see README)
 """
 from companion import cli  # isort: skip
+import speed  # isort: skip
 
 
 def build_parser():
     """Not in the listing: the command line, whose defaults are the listing's values."""
-    parser = cli.training_parser(__doc__, listing="cnn", epochs=10, batch_size=128,
-                                 optimizer="adam", dropout=0.2)
+    parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2)
     parser.add_argument("--filters", type=cli.WIDTH, default=64, metavar="N",
                         help="filters in each of the three Conv2D layers")
     parser.add_argument("--kernel-size", type=cli.WINDOW, default=3, metavar="N",
                         help="height and width of each convolution kernel")
     parser.add_argument("--pool-size", type=cli.WINDOW, default=2, metavar="N",
                         help="height and width of each max-pooling window")
+    speed.add_arguments(parser, listing="cnn")  # --fast: speed/__init__.py
     return parser
 
 
@@ -54,9 +55,8 @@ if __name__ == "__main__":  # not in the listing: the flags are checked before K
 # not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
 # held back (companion/backend.py)
 from companion import callbacks, lifecycle, mnist, records  # isort: skip
-# not in the listing: --distribute and --fast, each a package of its own
+# not in the listing: --distribute, a package of its own
 import distribute  # isort: skip
-import speed  # isort: skip
 # not in the listing's spelling: it imports Sequential, Dense, ... from tensorflow.keras (Keras 2's
 # home); Keras 3 is `import keras`, its layers `from keras import layers`
 import keras

@@ -59,6 +59,7 @@ import numpy as np
 import cnn_mnist
 import mlp_mnist
 import rnn_mnist
+from tables import results_index
 
 # Table 1.3.1's constants for selu (also keras.activations.selu's)
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -325,7 +326,7 @@ def comparison_markdown(results_dir):
         for path in glob.glob(os.path.join(glob.escape(results_dir), stem, "*", "record.json")):
             with open(path, encoding="utf-8") as f:
                 record = json.load(f)
-            if cli.run_with_defaults(record):
+            if results_index.run_with_defaults(record):
                 found.append((record["started"], path, record))
         if not found:
             lines.append(f"| {name} | {data} | {recurrence} | {sharing} | {structure} | "

@@ -18,12 +18,12 @@ comments; every line that is not the listing's says so. The command line comes f
     python mlp_mnist.py --distribute mirrored  # every local GPU (see README)
 """
 from companion import cli  # isort: skip
+import speed  # isort: skip
 
 
 def build_parser():
     """Not in the listing: the command line, whose defaults are the listing's values."""
-    parser = cli.training_parser(__doc__, listing="mlp", epochs=20, batch_size=128,
-                                 optimizer="adam", dropout=0.45)
+    parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="adam", dropout=0.45)
     parser.add_argument("--hidden-units", type=cli.layer_widths, default="256-256",
                         metavar="WIDTHS",
                         help="widths of the hidden Dense layers: 256-256 is the listing, "
@@ -33,6 +33,7 @@ def build_parser():
     parser.add_argument("--activation", choices=["relu", "none"], default="relu",
                         help="after each hidden layer; none makes the MLP linear "
                              "(Activation('linear'), Keras' name for the identity)")
+    speed.add_arguments(parser, listing="mlp")  # --fast: speed/__init__.py
     return parser
 
 
@@ -42,9 +43,8 @@ if __name__ == "__main__":  # not in the listing: the flags are checked before K
 # not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
 # held back (companion/backend.py)
 from companion import callbacks, lifecycle, mnist, records  # isort: skip
-# not in the listing: --distribute and --fast, each a package of its own
+# not in the listing: --distribute, a package of its own
 import distribute  # isort: skip
-import speed  # isort: skip
 # not in the listing's spelling: it imports Sequential, Dense, ... from tensorflow.keras (Keras 2's
 # home); Keras 3 is `import keras`, its layers `from keras import layers`
 import keras

@@ -59,6 +59,7 @@ import cnn_mnist
 import mlp_mnist
 import rnn_mnist
 from handwriting import digits  # the picture made into an MNIST digit
+from tables import results_index  # which committed run is the listing's default
 
 # each listing's model input, and its script's own preprocess (the same reshaping and scaling)
 PREPROCESS = {(784,): mlp_mnist.preprocess, (28, 28, 1): cnn_mnist.preprocess,
@@ -83,7 +84,7 @@ def default_model(script, results_dir=COMMITTED):
                 record = json.load(f)
         except (OSError, ValueError):
             continue
-        if os.path.exists(path) and cli.run_with_defaults(record):
+        if os.path.exists(path) and results_index.run_with_defaults(record):
             return path
     raise errors.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
                         f"{os.path.join(results_dir, stem)}; train one (python {stem}.py) or "

@@ -20,18 +20,19 @@ comments; every line that is not the listing's says so. The command line comes f
     python rnn_mnist.py --distribute mirrored # every local GPU (see README)
 """
 from companion import cli  # isort: skip
+import speed  # isort: skip
 
 CELLS = ("simple", "lstm", "gru")
 
 
 def build_parser():
     """Not in the listing: the command line, whose defaults are the listing's values."""
-    parser = cli.training_parser(__doc__, listing="rnn", epochs=20, batch_size=128,
-                                 optimizer="sgd", dropout=0.2)
+    parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="sgd", dropout=0.2)
     parser.add_argument("--units", type=cli.WIDTH, default=256, metavar="N",
                         help="units in the recurrent layer")
     parser.add_argument("--cell", choices=CELLS, default="simple",
                         help="recurrent layer: SimpleRNN (the listing), LSTM or GRU")
+    speed.add_arguments(parser, listing="rnn")  # --fast: speed/__init__.py
     return parser
 
 
@@ -41,9 +42,8 @@ if __name__ == "__main__":  # not in the listing: the flags are checked before K
 # not in the listing: companion first, which imports Keras with TensorFlow's start-up chatter
 # held back (companion/backend.py)
 from companion import callbacks, lifecycle, mnist, records  # isort: skip
-# not in the listing: --distribute and --fast, each a package of its own
+# not in the listing: --distribute, a package of its own
 import distribute  # isort: skip
-import speed  # isort: skip
 # not in the listing's spelling: it imports Sequential, Dense, ... from tensorflow.keras (Keras 2's
 # home); Keras 3 is `import keras`, its layers `from keras import layers`
 import keras

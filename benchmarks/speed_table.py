@@ -9,7 +9,7 @@ added to its `fit` that stops it after N epochs. Per configuration: the median e
 first (which compiles) over every round, and the first epoch's own seconds.
 
 A setting of --fast pays where Keras' own median over --fast's is at least PAYS (1.25);
-cli.FAST may turn on only such settings, and tests/test_speed_table.py holds it to this record.
+speed.FAST may turn on only such settings, and tests/test_speed_table.py holds it to this record.
 Writes results/speed/speed.json (the measurements) and results/speed/README.md, and puts the
 table into docs/speed.md between its markers.
 

@@ -36,8 +36,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but an error is one line (no usage block), as the project promises, and a
     value quoted in it is cut short."""
 
-    def _get_values(self, action, arg_strings):
-        # argparse drops a lone '--' and would hand the flag [] unchecked (--l2=--)
+    def _get_values(self, action, arg_strings):  # a lone '--' would reach the flag as []
         if action.option_strings and action.nargs is None and arg_strings == ["--"]:
             self.error(f"argument {'/'.join(action.option_strings)}: expected a value, got '--'")
         return super()._get_values(action, arg_strings)
@@ -124,73 +123,9 @@ def optimizer_name(text):
     return name
 
 
-JIT_COMPILE = {"auto": "auto", "yes": True, "no": False}
-EPOCH = "epoch"  # --steps-per-execution epoch: every step of an epoch in one call
-KERAS_DEFAULTS = {"jit_compile": "auto", "steps_per_execution": 1}  # compile() left alone
-
-# What --fast turns on, per backend, device and listing ("*": any): only what
-# benchmarks/speed_table.py measured at least 1.25 times faster than Keras' own path there
-# (results/speed/, docs/speed.md). "scan": an execution's steps as one compiled jax.lax.scan,
-# "device_data": the training set on the device (speed/fused.py); the JAX GPU/TPU entry is not
-# measured on a GPU, only tested for equivalence on the CPU (tests/test_fused.py).
-FAST = {
-    ("tensorflow", "cpu", "mlp"): {"steps_per_execution": 16},
-    ("jax", "accelerator", "*"): {"steps_per_execution": EPOCH, "scan": True, "device_data": True},
-}
-
-
-def steps_per_execution(text):
-    """A positive integer, or 'epoch'."""
-    return EPOCH if text == EPOCH else number(
-        _integer, lambda v: 1 <= v <= 100_000, "expected an integer from 1 to 100000 or 'epoch'")(
-        text)
-
-
-def on_accelerator(backend):
-    """Whether the backend computes on a GPU or TPU. Only --fast asks, once the flags are
-    parsed: it imports Keras (quietly, companion/backend.py) and lists the physical devices
-    without starting TensorFlow's runtime, which --cpu-devices must still configure."""
-    from companion.backend import quiet_native_stderr  # noqa: F401  (Keras, quietly)
-
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() != "cpu"
-    if backend == "torch":
-        import torch
-
-        return torch.cuda.is_available()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return any(device.device_type != "CPU" for device in tf.config.list_physical_devices())
-    return False
-
-
-def fast_settings(backend, accelerator, listing=None):
-    """What --fast turns on for a listing ('mlp', 'cnn', 'rnn'; None for another script) on a
-    backend, on a CPU or an accelerator (FAST)."""
-    device = "accelerator" if accelerator else "cpu"
-    return dict(FAST.get((backend, device, listing), FAST.get((backend, device, "*"), {})))
-
-
-def resolve_speed(args, backend, listing=None):
-    """Fill in compile()'s jit_compile and steps_per_execution: the flag where one was given,
-    else --fast's setting, else Keras' own default; and args.scan, args.device_data for
-    speed/fused.py. A default run leaves all of them as Keras' own compile() has them."""
-    fast = fast_settings(backend, on_accelerator(backend), listing) if args.fast else {}
-    for key, keras_default in KERAS_DEFAULTS.items():
-        if getattr(args, key) is None:
-            setattr(args, key, fast.get(key, keras_default))
-    args.scan = bool(fast.get("scan"))
-    args.device_data = bool(fast.get("device_data"))
-
-
-def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
-    """The flags every training script shares, with that script's book defaults. A default run
-    is Keras' own compile() and fit(); --fast is the one switch for speed."""
+def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
+    """The flags every training script shares, with its book defaults (--fast: speed/)."""
     parser = new_parser(doc)
-    parser.listing = listing  # what --fast turns on depends on it (FAST)
     parser.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
                         help="passes over the training set")
     parser.add_argument("--batch-size", type=BATCH_SIZE, default=batch_size, metavar="N",
@@ -201,28 +136,9 @@ def training_parser(doc, *, listing, epochs, batch_size, optimizer, dropout):
                              "Adam and RMSprop: 0.001)")
     parser.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
                         help="rate of the listing's Dropout layers, in [0, 1)")
-    add_speed_arguments(parser)
     add_distribute_arguments(parser)
     add_common_arguments(parser)
     return parser
-
-
-def add_speed_arguments(parser):
-    """--fast, and compile()'s own jit_compile and steps_per_execution (speed/__init__.py)."""
-    parser.add_argument("--fast", action="store_true",
-                        help="the speed settings measured to pay for this script on this "
-                             "backend and device (docs/speed.md): the same model, optimizer, "
-                             "batch and updates, computed in another order, so the last digits "
-                             "may differ. On a CPU: 16 steps per call for the MLP on "
-                             "TensorFlow, nothing else; on a JAX GPU or TPU: each epoch one "
-                             "compiled scan from the device (not measured on a GPU)")
-    parser.add_argument("--jit-compile", choices=list(JIT_COMPILE), default=None,
-                        help="compile()'s jit_compile (default: auto, Keras decides); given to "
-                             "rerun a record made with another value")
-    parser.add_argument("--steps-per-execution", type=steps_per_execution, default=None,
-                        metavar="N|epoch",
-                        help="compile()'s steps_per_execution (default: 1); 'epoch': all of an "
-                             "epoch's steps in one call")
 
 
 def add_distribute_arguments(parser):
@@ -307,14 +223,14 @@ def parse(parser, argv=None, check=None, results_folder=None):
         problem = backend_problem(args, backend)
         if problem:
             parser.error(problem)
-        resolve_speed(args, backend, getattr(parser, "listing", None))
+    for hook in getattr(parser, "hooks", ()):
+        problem = hook(args, backend)
+        if problem:
+            parser.error(problem)
     return args
 
 
-def run_with_defaults(record, varied=("--seed", "--results-dir")):
-    """Whether a record is a full, finished run of its script with the script's own defaults:
-    no flag in its command but those `varied` (for the listings, --seed and --results-dir), and
-    no --dry-run. Read from the command, so no default is copied here."""
-    flags = {part.split("=")[0] for part in record.get("command", "").split()[2:]
-             if part.startswith("--")}
-    return flags <= set(varied) and record.get("status", "finished") == "finished"
+def after_parse(parser, hook):
+    """parse() calls hook(args, backend) last: it completes args, returns a problem or None."""
+    parser.__dict__.setdefault("hooks", []).append(hook)
+

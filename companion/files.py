@@ -19,7 +19,7 @@ STILL_ACTIVE = 259  # GetExitCodeProcess's code for a process that has not ended
 ERROR_ACCESS_DENIED = 5
 PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 WRITING = ".writing-"  # a file being written: .writing-<pid>-<random><suffix>
-FRESH = 10  # seconds: a file this new may not be locked by its writer yet
+FRESH = 10  # seconds a file may be unlocked before its writer locks it
 
 
 def process_exists(pid):
@@ -46,19 +46,17 @@ def process_exists(pid):
 
 
 def hold(path):
-    """An open descriptor holding an OS lock on `path` (flock) for as long as it stays open:
-    while it does, no other process, in another container or on another machine sharing the
-    folder, takes the file for a dead run's (abandoned); None where there is no flock."""
+    """A descriptor holding an OS lock (flock) on `path`, made if missing, while it is open: no
+    run, in another container or on another machine, takes the file for a dead run's."""
     if fcntl is None:
         return None
-    descriptor = os.open(path, os.O_RDONLY)
+    descriptor = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
     return descriptor
 
 
 def held(path):
-    """True when a living process holds `path`'s lock, False when none does, None when the
-    lock cannot tell (no such file, no flock, or a file too new to be locked yet)."""
+    """Whether a living process holds `path`'s lock; None: no file, no flock, or too new."""
     if fcntl is None:
         return None
     try:
@@ -67,19 +65,17 @@ def held(path):
         return None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return None if time.time() - os.fstat(descriptor).st_mtime < FRESH else False
     except OSError:
         return True
-    else:
-        return None if time.time() - os.fstat(descriptor).st_mtime < FRESH else False
     finally:
         os.close(descriptor)
 
 
 def abandoned(folder, pid_of, lock_of=lambda path: path):
-    """The entries of `folder` that a process killed outright (kill -9, a power cut) left
-    behind: those whose lock file (`lock_of(path)`) no living process holds. Where no lock
-    tells, those whose name holds, by `pid_of(name)`, the id of a process no longer there, or
-    this process's own (a container's next run can get the id of the one killed)."""
+    """The entries of `folder` that a run killed outright left behind: those whose lock file
+    (`lock_of(path)`) no living process holds; where no lock tells, those whose name holds, by
+    `pid_of(name)`, the id of a process gone, or this process's own (as a container reuses)."""
     for name in os.listdir(folder):
         pid = pid_of(name)
         if not (pid and pid.isdigit()):

@@ -80,11 +80,7 @@ class Run:
         remove_abandoned_staging(self.parent)
         name = self.started.strftime("%Y%m%d-%H%M%S")
         staging = os.path.join(self.parent, f".{name}.partial-{os.getpid()}")
-        # the staging folder's lock, held until it is renamed or removed: no other run, in
-        # another container or on another machine sharing the folder, takes it for a dead one's
-        with open(staging + ".lock", "w"):
-            pass
-        lock = hold(staging + ".lock")
+        lock = hold(staging + ".lock")  # held until the folder is renamed or removed
         os.makedirs(staging)
         try:
             files = {}
@@ -115,8 +111,8 @@ class Run:
             with ctrl_c_ignored():
                 shutil.rmtree(staging, ignore_errors=True)
             if vanished:
-                raise UserError(f"{staging} was removed while this run was written into it (by "
-                                f"another program?); nothing of this run was kept") from None
+                raise UserError(f"{staging} was removed while this run was written into it; "
+                                f"nothing of this run was kept") from None
             raise
         finally:
             with contextlib.suppress(OSError):

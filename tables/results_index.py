@@ -78,6 +78,15 @@ def listing_rows(results_dir):
     return rows
 
 
+def run_with_defaults(record, varied=("--seed", "--results-dir")):
+    """Whether a record is a full, finished run of its script with the script's own defaults:
+    no flag in its command but those `varied` (for the listings, --seed and --results-dir), and
+    no --dry-run. Read from the command, so no default is copied here."""
+    flags = {part.split("=")[0] for part in record.get("command", "").split()[2:]
+             if part.startswith("--")}
+    return flags <= set(varied) and record.get("status", "finished") == "finished"
+
+
 CELL_NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 # flags that say which run of a row this is, not which row: every other flag names the variant
 RUN_FLAGS = ("--cell", "--seed", "--seeds", "--results-dir", "--model")

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from companion import cli
+import speed
 from conftest import run_script
 
 
@@ -27,7 +27,7 @@ def test_check_runs_each_listing_both_ways_from_the_runs_records(tmp_path):
     assert "backend_check.py --quick --backends jax --scripts mlp --compare-paths" in lines[2]
     rows = [line.strip("|").split("|") for line in lines if line.startswith("| ") and
             "mlp_mnist.py" in line]
-    fast = cli.fast_settings("jax", False, "mlp")  # what --fast turns on here, a CPU
+    fast = speed.fast_settings("jax", False, "mlp")  # what --fast turns on here, a CPU
     fast_calls = str(fast.get("steps_per_execution", 1)) + (" fused" if fast.get("scan") else "")
     assert [[cell.strip() for cell in row][:5] for row in rows] == [
         ["jax", "mlp_mnist.py", "defaults", "1", "cpu:0"],

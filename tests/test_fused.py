@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+import speed
 from companion import cli
 from conftest import ROOT, only_run_folder, read_record, run_script
 
@@ -50,24 +51,33 @@ def test_steps_per_execution_epoch_trains_one_call_per_epoch(backend, results_di
     assert "16/16 - " in completed.stdout
 
 
-def test_fast_on_a_jax_accelerator_scans_each_epoch_from_the_device(monkeypatch):
-    """What --fast resolves to on a JAX GPU or TPU (the device is faked: this machine has none),
-    and that a default run resolves to Keras' own compile() wherever it runs."""
-    monkeypatch.setattr(cli, "on_accelerator", lambda backend: True)
-    parser = cli.training_parser("A listing.", listing="mlp", epochs=1, batch_size=128,
-                                 optimizer="adam", dropout=0.45)
+def test_scan_runs_each_epoch_from_the_device_and_fast_on_a_gpu_turns_on_nothing(monkeypatch):
+    """--scan on JAX resolves to one scan an epoch from the device; --fast on a GPU or TPU (the
+    device is faked: this machine has none) turns nothing on, none being measured (issue 39);
+    a default run resolves to Keras' own compile() wherever it runs."""
+    monkeypatch.setattr(speed, "on_accelerator", lambda backend: True)
+    parser = cli.training_parser("A listing.", epochs=1, batch_size=128, optimizer="adam",
+                                 dropout=0.45)
+    speed.add_arguments(parser, listing="mlp")
+    for backend in ("jax", "tensorflow"):
+        monkeypatch.setenv("KERAS_BACKEND", backend)
+        fast = cli.parse(parser, ["--fast"])
+        assert (fast.jit_compile, fast.steps_per_execution, fast.scan, fast.device_data) == \
+            ("auto", 1, False, False)
     monkeypatch.setenv("KERAS_BACKEND", "jax")
-    fast = cli.parse(parser, ["--fast"])
-    assert (fast.steps_per_execution, fast.scan, fast.device_data) == ("epoch", True, True)
-    assert fast.jit_compile == "auto"
-    chosen = cli.parse(parser, ["--fast", "--steps-per-execution", "4"])
+    scan = cli.parse(parser, ["--scan"])
+    assert (scan.steps_per_execution, scan.scan, scan.device_data) == ("epoch", True, True)
+    chosen = cli.parse(parser, ["--scan", "--steps-per-execution", "4"])
     assert (chosen.steps_per_execution, chosen.scan) == (4, True)  # a flag given wins
     for backend in ("jax", "tensorflow", "torch"):
         monkeypatch.setenv("KERAS_BACKEND", backend)
         default = cli.parse(parser, [])
         assert (default.jit_compile, default.steps_per_execution, default.scan,
                 default.device_data) == ("auto", 1, False, False)
-    assert cli.steps_per_execution("epoch") == "epoch" and cli.steps_per_execution("8") == 8
+    assert speed.steps_per_execution("epoch") == "epoch" and speed.steps_per_execution("8") == 8
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    with pytest.raises(SystemExit):
+        cli.parse(parser, ["--scan"])
 
 
 def test_one_tensorflow_execution_equals_its_steps_one_by_one():

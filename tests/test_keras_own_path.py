@@ -8,7 +8,6 @@ import sys
 import pytest
 from test_fused import needs_jax
 
-from companion import cli
 from conftest import ROOT
 
 PROGRAM = os.path.join(ROOT, "tests", "programs", "keras_untouched.py")
@@ -43,11 +42,10 @@ def test_a_default_run_leaves_keras_as_it_was(backend, results_dir):
 
 @needs_jax
 @pytest.mark.slow
-def test_the_check_sees_what_fast_replaces_on_jax(results_dir):
-    """The same check can fail: --fast as on a JAX GPU or TPU (the scan from the device), and
+def test_the_check_sees_what_scan_replaces_on_jax(results_dir):
+    """The same check can fail: --scan as on a JAX GPU or TPU (the scan from the device), and
     the model's fit machinery is its own."""
-    assert cli.fast_settings("jax", True, "mlp")["scan"] is True
-    report = untouched("jax", results_dir, "--fast", as_accelerator=True)
+    report = untouched("jax", results_dir, "--scan", as_accelerator=True)
     assert {"fit", "make_train_function"} <= set(report["overridden"])
     assert report["execution"] == {"steps_per_execution": 16, "fused": True,
                                    "device_data": True}

@@ -16,8 +16,9 @@ import pytest
 
 import cnn_mnist
 import concept_figures
-from companion import cli, files, lifecycle, records
+from companion import files, lifecycle, records
 from conftest import ROOT, run_script, start_script
+from tables import results_index
 
 
 def row_records(runs_dir, row_id):
@@ -202,7 +203,7 @@ def test_comparison_uses_only_runs_of_the_listings_defaults(tmp_path):
     text, numbers = concept_figures.comparison_markdown(str(tmp_path))
     assert numbers["mlp_mnist"]["test_accuracy"] == 0.98
     assert "mlp_mnist/20260101-000000/record.json" in text and "34.53" not in text
-    assert cli.run_with_defaults({"command": "python mlp_mnist.py --dry-run"}) is False
+    assert results_index.run_with_defaults({"command": "python mlp_mnist.py --dry-run"}) is False
 
 
 def test_a_results_folder_name_the_file_system_refuses_is_one_line_before_training(tmp_path):

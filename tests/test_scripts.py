@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+import speed
 from companion import cli, mnist
 from conftest import only_run_folder, read_record, run_script
 
@@ -130,7 +131,7 @@ def test_fast_asks_torch_for_nothing_its_trainer_refuses():
     """Checked without torch: Keras' PyTorch trainer refuses steps_per_execution > 1."""
     for accelerator in (False, True):
         for listing in ("mlp", "cnn", "rnn", None):
-            assert cli.fast_settings("torch", accelerator, listing) == {}
+            assert speed.fast_settings("torch", accelerator, listing) == {}
     args = argparse.Namespace(steps_per_execution=16, cpu_devices=1, distribute="none")
     assert cli.backend_problem(args, "torch") == (
         "argument --steps-per-execution: Keras' PyTorch backend runs one step per call, got 16")

@@ -1,4 +1,4 @@
-"""benchmarks/speed_table.py: how it summarizes the runs, and cli.FAST held to its committed
+"""benchmarks/speed_table.py: how it summarizes the runs, and speed.FAST held to its committed
 record (a setting is in --fast on a CPU only for a listing whose row measured it to pay)."""
 import json
 import os
@@ -6,7 +6,7 @@ import os
 import pytest
 import speed_table  # benchmarks/ is on pytest's pythonpath (pyproject.toml)
 
-from companion import cli
+import speed
 from conftest import ROOT
 
 RECORD = os.path.join(ROOT, "results", "speed", "speed.json")
@@ -52,7 +52,7 @@ def test_fast_on_a_cpu_turns_on_only_what_the_committed_benchmark_measured_to_pa
     assert measured == {(backend, listing) for backend in ("tensorflow", "jax")
                         for listing in ("mlp", "cnn", "rnn")}
     for row in record["rows"]:
-        fast = cli.fast_settings(row["backend"], False, row["listing"])
+        fast = speed.fast_settings(row["backend"], False, row["listing"])
         if row["fast_pays"]:  # what was measured, and nothing more
             settings = row["fast_settings"]
             assert fast == {"steps_per_execution": settings["steps_per_execution"],
@@ -60,5 +60,5 @@ def test_fast_on_a_cpu_turns_on_only_what_the_committed_benchmark_measured_to_pa
         else:  # it did not pay: --fast turns nothing on for this listing here
             assert fast == {}, (row["backend"], row["listing"], row["fast_speedup"])
     # a backend or listing the benchmark did not measure on a CPU gets nothing
-    assert cli.fast_settings("torch", False, "mlp") == {}
-    assert cli.fast_settings("tensorflow", False, None) == {}  # the text script
+    assert speed.fast_settings("torch", False, "mlp") == {}
+    assert speed.fast_settings("tensorflow", False, None) == {}  # the text script

@@ -60,9 +60,9 @@ def companion_modules_loaded():
 def main():
     arguments = sys.argv[1:]
     if arguments[0] == "--as-accelerator":
-        from companion import cli
+        import speed
 
-        cli.on_accelerator = lambda backend: True
+        speed.on_accelerator = lambda backend: True
         arguments = arguments[1:]
     script, *flags = arguments
     module = importlib.import_module(script)  # the script's own imports: Keras is loaded
