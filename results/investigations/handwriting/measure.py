@@ -80,6 +80,8 @@ def measure(part):
     from companion.errors import UserError
     from handwriting import digits
 
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=ROOT).stdout.strip()  # the code that measures
     path = predict_digit.default_model("cnn")
     model, preprocess = predict_digit.load(path)
     settings = PARTS[part]
@@ -98,8 +100,6 @@ def measure(part):
             row["answer"], row["confidence"] = int(np.argmax(outputs[0])), float(outputs[0].max())
         row["plain_answer"] = int(np.argmax(outputs[-1]))
         rows.append(row)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=ROOT).stdout.strip()
     record = {"part": part, "command": f"python results/investigations/handwriting/measure.py "
                                        f"--part {part}",
               "model": os.path.relpath(path, ROOT), "code": commit,
