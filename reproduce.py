@@ -4,7 +4,7 @@ Every row of the book's tables (tables/book_tables.csv) becomes one command line
 mlp_mnist.py, cnn_mnist.py or rnn_mnist.py with the book's settings, under a protocol for what
 the book leaves open (--protocol; the listings' own settings by default). Each (row, seed) runs
 as its own process and leaves its own record under results/tables[-<protocol>]/.
-results/TABLES.md then sets each protocol's mean over seeds 1-3 beside the book's accuracies.
+results/TABLES.md then sets the means over each row's seeds beside the book's accuracies.
 
     python reproduce.py --seeds 1,2,3            # all 26 rows, the listings' settings
     python reproduce.py --protocol keras2-batch32 --seeds 1,2,3   # another protocol

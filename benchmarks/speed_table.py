@@ -19,6 +19,7 @@ table into docs/speed.md between its markers.
 import argparse
 import json
 import os
+import re
 import runpy
 import statistics
 import subprocess
@@ -174,9 +175,16 @@ def cell(summary, field):
     return f"{summary[field]:.2f}"
 
 
+def readers_command(command):
+    """The command with the book repository's folder, a path of the measuring machine, as a
+    placeholder a reader fills in."""
+    return re.sub(r"(--book-repo[ =])\S+", r"\1DIR", command)
+
+
 def markdown(record):
     """The generated table, as docs/speed.md shows it."""
-    lines = [f"Made by `{record['command']}` on {record['date']}: {record['machine']}, "
+    lines = [f"Made by `{readers_command(record['command'])}` on {record['date']}: "
+             f"{record['machine']}, "
              f"{record['cores']} cores, load average {record['load'][0]:.1f} at the start and "
              f"{record['load'][1]:.1f} at the end; {record['rounds']} interleaved round(s), each "
              f"configuration a fresh process; seconds per epoch are the median after the first "

@@ -1,5 +1,5 @@
-"""Each listing script read from the top meets the book's listing in the book's order: its
-comments verbatim, its layer classes by name, its last line."""
+"""Each listing script read from its `load_data` down meets the book's listing in the book's
+order: its comments verbatim, its layer classes by name, its last line."""
 import os
 
 import pytest
