@@ -154,7 +154,7 @@ def test_report_shows_the_protocol_the_command_ran_beside_the_listing_and_the_ch
 def test_summary_line_counts_only_rows_with_all_three_seeds():
     summaries = [summary(97.6), summary(97.4), summary(98.0, seeds=(1,)), summary(98.4)]
     assert tables_report.within_lines(summaries, "keras2-batch32")[0] == (
-        "2 of 4 rows within 0.5 points (means over each row's seeds, 3 or more), protocol "
+        "2 of 4 rows within 0.5 points (means over seeds 1,2,3), protocol "
         "keras2-batch32; "
         "1 row does not have seeds 1,2,3 yet")
     summaries.append(summary(98.1, seeds=(2,)))
@@ -315,7 +315,7 @@ def test_interrupted_run_resumes_without_rerunning_finished_rows(tmp_path, stop_
     assert record["hyperparameters"]["batch_size"] == 32
     assert not os.path.exists(os.path.join(results_dir, "tables-quick"))  # the listing's folder
     report = open(os.path.join(results_dir, "TABLES_QUICK.md")).read()
-    assert "- 0 of 26 rows within 0.5 points (means over each row's seeds, 3 or more), " \
+    assert "- 0 of 26 rows within 0.5 points (means over seeds 1,2,3), " \
            "protocol keras2-batch32; 26 rows " \
            "do not have seeds 1,2,3 yet" in report.splitlines()  # quick runs have one seed
 
@@ -460,7 +460,7 @@ def test_report_regenerated_from_records_matches_them(diverging_run):
     cells = [cell.strip() for cell in runs_line.strip("|").split("|")]
     assert cells[1] == "1"
     assert re.search(r"\]\((.*)\)", cells[4]).group(1) == os.path.relpath(record_path, results_dir)
-    assert "- 0 of 2 rows within 0.5 points (means over each row's seeds, 3 or more), " \
+    assert "- 0 of 2 rows within 0.5 points (means over seeds 1,2,3), " \
            "protocol listing; 2 rows do not " \
            "have seeds 1,2,3 yet" in report.splitlines()
     assert os.path.exists(os.path.join(results_dir, "TABLES_QUICK.png"))
