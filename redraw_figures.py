@@ -1,6 +1,6 @@
 """Draw a run's figures again from its record (and its model, where the folder has one).
 
-The committed table and investigation runs keep their record.json and not their figures, to
+Most committed table and investigation runs keep their record.json and not their figures, to
 keep a clone light; this remakes them where a reader wants them, into the run's own folder:
 
     curves.png         loss and accuracy per epoch, from the record

@@ -92,7 +92,8 @@ def table(card, args, argv, rows):
     lines = [f"# The listings on each backend: {card}", "",
              f"Made by `python benchmarks/backend_check.py {' '.join(argv)}` on "
              f"{datetime.now(timezone.utc):%Y-%m-%d}, {epochs}, each script's own defaults "
-             f"otherwise. Seconds per epoch: the median after the first epoch (which compiles).",
+             f"otherwise. Seconds per epoch: the median after the first epoch (which "
+             f"compiles){'; with one epoch, that epoch' if args.quick else ''}.",
              "", "| backend | script | flags | steps per call | devices | test accuracy | "
              "s/epoch | versions |", "|---|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

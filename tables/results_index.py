@@ -31,10 +31,20 @@ REPORTS = [
      "summary.py"),
     ("speed/README.md", "seconds per epoch: Keras' own path, --fast and the book's own script, "
      "TensorFlow and JAX", "python benchmarks/speed_table.py --book-repo DIR"),
-    ("BENCHMARKS.md", "seconds per epoch against the arithmetic's bounds",
-     "python benchmarks/epoch_time.py"),
-    ("gpu/", "the listings on lent GPUs; h100-jax.md is a log typed by hand from printed "
-     "output, with no record behind it", "python benchmarks/backend_check.py"),
+    ("BENCHMARKS.md", "seconds per epoch against the arithmetic's bounds (made by the version "
+     "of the script at commit 4700275)", "python benchmarks/epoch_time.py"),
+    ("gpu/", "the listings on lent GPUs: BENCHMARKS-h100-jax.md by epoch_time.py; "
+     "h100-jax.md a log typed by hand from printed output, with no record behind it; a log "
+     "of the H200 scan check; device-data.sh, a measurement prepared and not yet run",
+     "python benchmarks/epoch_time.py on the GPU"),
+    ("backends/", "the listings on TensorFlow, JAX and PyTorch (a PyTorch run among them)",
+     "python benchmarks/backend_check.py"),
+    ("investigations/fused-epochs/README.md", "the JAX scan of speed/fused.py against Keras' "
+     "own loop on a CPU", "python benchmarks/epoch_time.py (the command on its page)"),
+    ("investigations/sgd-epochs/", "an SGD row of Table 1.3.2 trained for 100 epochs (two "
+     "runs; each record holds its command)", "python mlp_mnist.py --optimizer sgd --dropout 0 "
+     "--hidden-units 256-256-256 --epochs 100 --results-dir results/investigations/sgd-epochs"),
+    ("testing/", "a clean clone's whole test run, as docs/testing.md cites it", "bash .ci/run"),
     ("TEXT.md", "the text classifiers and their variants over seeds 1-3, beside a linear "
      "baseline", "bash results/investigations/text-variants/run.sh"),
     ("investigations/handwriting/README.md", "predict_digit.py's picture steps on "
