@@ -21,7 +21,6 @@ Writes a new folder results/figures/<UTC start time>/ (under --results-dir) hold
 """
 import argparse
 import glob
-import json
 import os
 
 from companion import cli  # isort: skip
@@ -324,9 +323,8 @@ def comparison_markdown(results_dir):
     for stem, (name, data, recurrence, sharing, structure) in qualities.items():
         found = []
         for path in glob.glob(os.path.join(glob.escape(results_dir), stem, "*", "record.json")):
-            with open(path, encoding="utf-8") as f:
-                record = json.load(f)
-            if results_index.run_with_defaults(record):
+            record = results_index.read_record(path)
+            if record and results_index.run_with_defaults(record) and "started" in record:
                 found.append((record["started"], path, record))
         if not found:
             lines.append(f"| {name} | {data} | {recurrence} | {sharing} | {structure} | "

@@ -79,12 +79,8 @@ def default_model(script, results_dir=COMMITTED):
     for folder in sorted(glob.glob(os.path.join(glob.escape(results_dir), stem, "*")),
                          reverse=True):
         path = os.path.join(folder, "model.keras")
-        try:
-            with open(os.path.join(folder, "record.json"), encoding="utf-8") as f:
-                record = json.load(f)
-        except (OSError, ValueError):
-            continue
-        if os.path.exists(path) and results_index.run_with_defaults(record):
+        record = results_index.read_record(os.path.join(folder, "record.json"))
+        if record and os.path.exists(path) and results_index.run_with_defaults(record):
             return path
     raise errors.UserError(f"no run of {stem}.py with its defaults and a model.keras under "
                         f"{os.path.join(results_dir, stem)}; train one (python {stem}.py) or "
@@ -98,7 +94,9 @@ MAX_UNPACKED = 4 * 1024 ** 3
 MAX_RATIO = 25
 # the weights each kind of layer builds, from its config and the input shape it was built for
 WEIGHTS = {"Dense": lambda c, d: d * c["units"] + c["units"],
+           "Conv1D": lambda c, d: math.prod(c["kernel_size"]) * d * c["filters"] + c["filters"],
            "Conv2D": lambda c, d: math.prod(c["kernel_size"]) * d * c["filters"] + c["filters"],
+           "Conv3D": lambda c, d: math.prod(c["kernel_size"]) * d * c["filters"] + c["filters"],
            "SimpleRNN": lambda c, d: c["units"] * (d + c["units"] + 1),
            "LSTM": lambda c, d: 4 * c["units"] * (d + c["units"] + 1),
            "GRU": lambda c, d: 3 * c["units"] * (d + c["units"] + 2),
@@ -129,10 +127,12 @@ def check_archive(path):
             return  # Keras says what is wrong
         weights = names.get("model.weights.h5")
         try:
-            layers = json.loads(archive.read("config.json"))["config"]["layers"]
-            declared = sum(WEIGHTS[layer["class_name"]](
-                layer["config"], layer["build_config"]["input_shape"][-1])
-                for layer in layers if layer.get("class_name") in WEIGHTS)
+            declared = sum(WEIGHTS[layer["class_name"]](layer["config"], input_width(layer))
+                           for layer in every_layer(json.loads(archive.read("config.json")))
+                           if layer["class_name"] in WEIGHTS)
+        except RecursionError:
+            raise errors.UserError(f"{path}: its configuration nests too deep to be a model; "
+                                   f"not loaded") from None
         except (ValueError, KeyError, TypeError, IndexError):
             return  # a configuration Keras reads its own way
     held = weights.file_size if weights else 0
@@ -140,6 +140,26 @@ def check_archive(path):
         raise errors.UserError(f"{path}: its layers declare {declared:,} weights "
                                f"({4 * declared / 1e6:,.0f} MB) but the file holds "
                                f"{held / 1e6:,.1f} MB of them; not loaded")
+
+
+def every_layer(node):
+    """Every layer's {"class_name", "config"} in a model's configuration, at any depth: inside a
+    nested Sequential or Functional model, or wrapped (Bidirectional, TimeDistributed)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("class_name"), str) and isinstance(node.get("config"), dict):
+            yield node
+        for value in node.values():
+            yield from every_layer(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from every_layer(value)
+
+
+def input_width(layer):
+    """The last axis of the input a layer was built for; 1 where the file does not say (a
+    wrapped layer): the weights counted are then a lower bound."""
+    shape = (layer.get("build_config") or {}).get("input_shape") or [1]
+    return shape[-1] if isinstance(shape[-1], int) else 1
 
 
 def load(path):

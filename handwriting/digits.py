@@ -46,6 +46,9 @@ def read_image(path):
     """The image at `path` as a PIL image, upright as a viewer shows it (the EXIF Orientation a
     phone sets applied) and at most WORKING_SIDE pixels a side; a one-line UserError when it
     cannot be read or is too large to decode safely."""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        raise UserError(f"{printable(path)}: not a regular file (a pipe or a device), not an "
+                        f"image")  # Pillow would wait on a pipe for ever
     try:
         with Image.open(path) as image:
             width, height = image.size

@@ -67,8 +67,15 @@ CHOSEN = "experiment-choice"  # the protocol experiment's choice, table by table
 COLUMNS = ("table", "row", "layers", "regularizer", "optimizer", "relu", "train", "test")
 
 
+MAX_TABLE_BYTES = 1_000_000  # the book's three tables take 2 KB
+
+
 def read_book_rows(path=BOOK_TABLES):
     """The book's rows, in order, as dicts of the CSV's columns (accuracies as floats)."""
+    if not os.path.isfile(path):  # a FIFO or a device (/dev/zero) would be read for ever
+        raise ValueError("not a regular file")
+    if os.path.getsize(path) > MAX_TABLE_BYTES:
+        raise ValueError(f"{os.path.getsize(path):,} bytes, far more than a book table's")
     with open(path, newline="", encoding="utf-8-sig") as f:  # Excel starts with a BOM
         reader = csv.DictReader(line for line in f if not line.startswith("#"))
         try:

@@ -88,6 +88,23 @@ def listing_rows(results_dir):
     return rows
 
 
+MAX_RECORD_BYTES = 20_000_000  # a record of thousands of epochs takes a few MB
+
+
+def read_record(path):
+    """A run's record.json as a dict, or None when it is not one: not a regular file (a FIFO, a
+    link to /dev/zero), implausibly large, not JSON, or not an object with a string command."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > MAX_RECORD_BYTES:
+            return None
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("command", ""), str) \
+        else None
+
+
 def run_with_defaults(record, varied=("--seed", "--results-dir")):
     """Whether a record is a full, finished run of its script with the script's own defaults:
     no flag in its command but those `varied` (for the listings, --seed and --results-dir), and
