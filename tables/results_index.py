@@ -207,14 +207,17 @@ def write_text_report(results_dir="results"):
         f"dropout {settings['dropout']} on the recurrent layer's inputs, the last state read, "
         f"Adam {settings['learning_rate']}, {settings['epochs']} epochs, batch "
         f"{settings['batch_size']}. Test accuracy after the last epoch, in percent, mean ± "
-        f"standard deviation over the seeds; machine: {machine(first)}.", "",
-        "| flags | cell | test accuracy | per seed | validation accuracy | median s/epoch | "
-        "records |", "|---|---|---|---|---|---|---|"]
+        f"standard deviation over the seeds; machine: {machine(first)}. The seconds per epoch "
+        "of the variants' rows were measured while other work shared the machine.", "",
+        "| flags | cell | test accuracy | per seed | validation accuracy | last-epoch train "
+        "accuracy | median s/epoch | records |", "|---|---|---|---|---|---|---|---|"]
     for (key, cell), records in rows:
         cells, links = accuracy_cells(records)
+        train = statistics.mean(100 * r["train_accuracy"] for r in records)
         seconds = statistics.median(r["seconds_per_epoch"] for r in records)
         name = f"`{key}`" if key else "defaults"
-        lines.append(f"| {name} | {CELL_NAMES[cell]} | {cells} | {seconds:.1f} | {links} |")
+        lines.append(f"| {name} | {CELL_NAMES[cell]} | {cells} | {train:.1f} | {seconds:.1f} | "
+                     f"{links} |")
     baselines = baseline_rows(results_dir)
     if baselines:
         lines += ["", "The baseline: `python text_baseline.py --model all --seeds 1,2,3`, on "

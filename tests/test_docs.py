@@ -32,3 +32,9 @@ def test_committed_results_stay_under_25_mb():
     size = sum(os.path.getsize(os.path.join(ROOT, path)) for path in paths
                if os.path.exists(os.path.join(ROOT, path)))
     assert len(paths) > 100 and size <= 25e6, f"{size / 1e6:.1f} MB in {len(paths)} files"
+
+
+def test_the_readme_stays_a_front_door():
+    """At most 160 lines (issue 39): what this is, how to run it, where to read more."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        assert len(f.read().splitlines()) <= 160
