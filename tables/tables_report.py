@@ -180,7 +180,10 @@ def compose_tables_report(rows, results_dir, quick, also, evidence):
     """TABLES.md (TABLES_QUICK.md) and its figure, from the records: the protocols of
     reported_protocols(). `evidence(row)` gives what an experiment says of a row that misses:
     (label, line) or None (results/investigations/protocols/protocol_experiment.py)."""
-    report_path = os.path.join(results_dir, "TABLES_QUICK.md" if quick else "TABLES.md")
+    # a reader's report for a protocol the committed page does not show goes to its own file
+    own = also not in (None, LISTING, CHOSEN) and not quick
+    report_path = os.path.join(results_dir, "TABLES_QUICK.md" if quick else
+                               f"TABLES-{also}.md" if own else "TABLES.md")
     protocols = reported_protocols(also)
     # the headline is over the seeds fixed before any run (SEEDS); seeds added to a row after
     # its first results have a section of their own

@@ -549,3 +549,16 @@ def test_a_runner_started_with_ctrl_c_ignored_still_stops_on_it_while_starting(t
     assert runner.returncode == 130
     assert stderr.strip().splitlines() == ["reproduce.py: interrupted; this run wrote no results"]
     assert glob.glob(str(tmp_path / "**" / "record.json"), recursive=True) == []
+
+
+def test_a_report_for_another_protocol_leaves_the_committed_page_alone(tmp_path):
+    """`--report --protocol batch64` (a command of docs/tables.md) writes TABLES-batch64.md
+    and leaves TABLES.md as it was (issue 39)."""
+    page = tmp_path / "TABLES.md"
+    page.write_text("the committed page")
+    completed = run_script("reproduce.py", "--report", "--protocol", "batch64",
+                           "--results-dir", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == f"Report: {tmp_path / 'TABLES-batch64.md'}"
+    assert page.read_text() == "the committed page"
+    assert "batch64: test" in (tmp_path / "TABLES-batch64.md").read_text()
