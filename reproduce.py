@@ -78,6 +78,7 @@ if __name__ == "__main__":  # the flags are checked before anything heavier is i
     cli.parse(build_parser())
 
 import glob
+import importlib.util
 import json
 import shutil
 import signal
@@ -190,6 +191,10 @@ def stop_child(child):
 def main(argv=None):
     parser = build_parser()
     args = cli.parse(parser, argv)
+    backend = cli.configured_backend()
+    if not args.report and importlib.util.find_spec(backend) is None:  # every row would fail
+        parser.error(f"the Keras backend {backend!r} needs the package {backend!r}, which is not "
+                     f"installed (pip install {backend}), or set KERAS_BACKEND=tensorflow")
     try:
         rows = read_book_rows(args.book_table)
     except (OSError, KeyError, ValueError) as error:

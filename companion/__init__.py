@@ -1,5 +1,4 @@
-"""What a listing run needs and the book leaves out, one job a module. At module level a module
-imports only those above it (cli asks backend for the devices inside a function, for --fast).
+"""What a listing run needs and the book leaves out, one job a module, importing those above.
 
 - errors       the one exception for a problem the reader can fix (one line, exit 2)
 - files        where a run may write (checked first); a file written all at once
@@ -13,7 +12,7 @@ imports only those above it (cli asks backend for the devices inside a function,
                what a run leaves: its machine, its figures, its folder and record.json
 
 Beside it, importing from it and never the other way: distribute/ (--distribute), speed/
-(--fast), handwriting/ (predict_digit.py), sentiment/ (lstm_gru_text.py), tables/ (reproduce.py
-and the results index). The protocol experiment lives beside its runs in
+(--fast, --scan), handwriting/ (predict_digit.py), sentiment/ (lstm_gru_text.py), tables/
+(reproduce.py and the results index). The protocol experiment lives beside its runs in
 results/investigations/protocols/.
 """

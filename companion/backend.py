@@ -73,6 +73,7 @@ def _import_keras():
     try:
         with quiet_native_stderr():
             import keras
+            keras.config.set_image_data_format("channels_last")  # the listings', not keras.json's
             if backend != "tensorflow" and importlib.util.find_spec("tensorflow") is not None:
                 # on JAX and PyTorch Keras still feeds arrays through tf.data when TensorFlow
                 # is installed; import it here, quietly, rather than with its notices mid-training

@@ -1,6 +1,7 @@
 """reproduce.py: the book's rows as commands, resuming after an interrupt, failed rows, report."""
 import fnmatch
 import glob
+import importlib.util
 import json
 import os
 import re
@@ -562,3 +563,16 @@ def test_a_report_for_another_protocol_leaves_the_committed_page_alone(tmp_path)
     assert completed.stdout.splitlines()[-1] == f"Report: {tmp_path / 'TABLES-batch64.md'}"
     assert page.read_text() == "the committed page"
     assert "batch64: test" in (tmp_path / "TABLES-batch64.md").read_text()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch installed")
+def test_a_backend_that_is_not_installed_is_refused_before_any_row(tmp_path):
+    """KERAS_BACKEND=torch without torch: every row would fail; one line instead (issue 43)."""
+    completed = run_script("reproduce.py", "--quick", "--table", "mlp", "--rows", "1",
+                           "--results-dir", str(tmp_path),
+                           env={**os.environ, "KERAS_BACKEND": "torch"})
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        "reproduce.py: error: the Keras backend 'torch' needs the package 'torch', which is not "
+        "installed (pip install torch), or set KERAS_BACKEND=tensorflow"]
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,26 @@
+"""Odd but ordinary environments a reader's machine can have (issue 43): each gives the run or
+one line, never a traceback."""
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_a_keras_json_asking_for_channels_first_still_builds_the_listings(tmp_path):
+    """channels_first is a legitimate Keras setting, and the CNN listing is written for
+    channels_last: the scripts use the listings' layout whatever keras.json says."""
+    (tmp_path / "keras.json").write_text(json.dumps({
+        "backend": "tensorflow", "image_data_format": "channels_first", "floatx": "float32",
+        "epsilon": 1e-07}))
+    program = ("from companion.backend import keras\n"
+               "import cnn_mnist\n"
+               "model = cnn_mnist.build_model((28, 28, 1), 10)\n"
+               "print(keras.config.image_data_format(), model.output_shape)\n")
+    completed = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                               text=True, timeout=300,
+                               env={**os.environ, "KERAS_HOME": str(tmp_path),
+                                    "KERAS_BACKEND": "tensorflow"})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines()[-1] == "channels_last (None, 10)"
