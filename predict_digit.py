@@ -69,7 +69,7 @@ SCRIPT_OF_INPUT = {(784,): "mlp", (28, 28, 1): "cnn", (28, 28): "rnn"}
 
 SHOWN = 24  # pictures drawn in predictions.png
 THUMBNAIL = 512  # the longest side of a picture as predictions.png shows it
-COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+COMMITTED = os.path.join(os.path.dirname(os.path.realpath(__file__)), "results")  # via a link too
 
 
 def default_model(script, results_dir=COMMITTED):
@@ -108,6 +108,9 @@ def check_archive(path):
     members Keras does not write, members that unpack to far more than they hold, or layers
     whose weights would take far more memory than the file's weights hold."""
     if not zipfile.is_zipfile(path):
+        if path.lower().endswith(".keras"):  # Keras would say "File not found"
+            raise errors.UserError(f"{path}: not a Keras 3 model file (a .keras file is a zip "
+                                   f"archive; this one is cut short or of another format)")
         return  # an older .h5 model, or not a model: Keras says which
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()

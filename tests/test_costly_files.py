@@ -132,3 +132,12 @@ def test_a_pipe_given_as_a_picture_is_one_line_not_a_wait(tmp_path):
     os.mkfifo(pipe)
     error = ended_within(30, digits.read_image, str(pipe))
     assert isinstance(error, digits.UserError) and "not a regular file" in str(error)
+
+
+def test_a_model_file_cut_short_is_named_as_such(tmp_path):
+    path = tmp_path / "model.keras"
+    with open(predict_digit.default_model("cnn"), "rb") as f:
+        path.write_bytes(f.read(3000))
+    with pytest.raises(predict_digit.errors.UserError, match="not a Keras 3 model file .a "
+                                                             ".keras file is a zip archive"):
+        predict_digit.check_archive(str(path))

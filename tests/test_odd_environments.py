@@ -24,3 +24,14 @@ def test_a_keras_json_asking_for_channels_first_still_builds_the_listings(tmp_pa
                                     "KERAS_BACKEND": "tensorflow"})
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.splitlines()[-1] == "channels_last (None, 10)"
+
+
+def test_predict_digit_run_through_a_link_finds_the_committed_model(tmp_path):
+    link = tmp_path / "predict.py"
+    link.symlink_to(os.path.join(ROOT, "predict_digit.py"))
+    completed = subprocess.run([sys.executable, str(link), os.path.join(ROOT, "docs",
+                                "handwriting", "seven.jpg"), "--results-dir",
+                                str(tmp_path / "results")], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "seven.jpg: 7 (" in completed.stdout
