@@ -191,6 +191,14 @@ def load(path):
     return model, PREPROCESS[shape]
 
 
+def in_project(path):
+    """A path as a record keeps it: relative to the project where it lies inside it (a record
+    names no folder of the machine that made it), else as given."""
+    project = os.path.dirname(os.path.realpath(__file__))
+    full = os.path.realpath(path)
+    return os.path.relpath(full, project) if full.startswith(project + os.sep) else path
+
+
 def check_script(model, path, script):
     """One line when --script names another listing than the one whose input the model takes."""
     own = SCRIPT_OF_INPUT[tuple(model.input_shape[1:])]
@@ -224,24 +232,32 @@ def describe(path, probabilities, doubts=()):
             f"{doubted}")
 
 
-def plot_predictions(thumbnails, seen, probabilities, names):
-    """Each of the first SHOWN pictures, what the model saw, and its probabilities; the title
-    says how many more there were (their answers are in record.json)."""
-    figure, axes = plt.subplots(len(thumbnails), 3, figsize=(9, 2.6 * len(thumbnails)),
+def plot_predictions(thumbnails, seen, probabilities, names, steps=None):
+    """Each of the first SHOWN pictures, the ink found in it and what was kept as the digit
+    (`steps`, digits.to_mnist's), what the model saw, and its probabilities; the title says how
+    many more there were (their answers are in record.json)."""
+    steps = steps or [{}] * len(thumbnails)
+    figure, axes = plt.subplots(len(thumbnails), 5, figsize=(15, 2.6 * len(thumbnails)),
                                 squeeze=False)
     if len(names) > len(thumbnails):
         figure.suptitle(f"the first {len(thumbnails)} of {len(names)} pictures; every answer is "
                         f"in record.json", fontsize=10)
-    for row, (picture, digit, p, name) in enumerate(zip(thumbnails, seen, probabilities, names)):
+    for row, (picture, digit, p, name, step) in enumerate(zip(thumbnails, seen, probabilities,
+                                                               names, steps)):
         axes[row, 0].imshow(picture)
         axes[row, 0].set_title(digits.printable(os.path.basename(name)), fontsize=9)
-        axes[row, 1].imshow(digit, cmap="gray")
-        axes[row, 1].set_title("what the model saw (28x28)", fontsize=9)
-        for ax in axes[row, :2]:
+        for column, (key, title) in enumerate((("ink", "the ink found"),
+                                               ("kept", "kept as the digit")), 1):
+            if key in step:
+                axes[row, column].imshow(step[key], cmap="gray")
+            axes[row, column].set_title(title, fontsize=9)
+        axes[row, 3].imshow(digit, cmap="gray")
+        axes[row, 3].set_title("what the model saw (28x28)", fontsize=9)
+        for ax in axes[row, :4]:
             ax.axis("off")
-        axes[row, 2].bar(range(10), 100 * p, color=["tab:blue"] * 10)
-        axes[row, 2].bar([int(np.argmax(p))], [100 * p.max()], color="tab:orange")
-        axes[row, 2].set(xticks=range(10), ylim=(0, 100), ylabel="probability, %")
+        axes[row, 4].bar(range(10), 100 * p, color=["tab:blue"] * 10)
+        axes[row, 4].bar([int(np.argmax(p))], [100 * p.max()], color="tab:orange")
+        axes[row, 4].set(xticks=range(10), ylim=(0, 100), ylabel="probability, %")
     figure.tight_layout()
     return figure
 
@@ -254,17 +270,18 @@ def main(argv=None):
     print(f"Model: {os.path.relpath(path)}")
     # every picture is read and checked before anything is predicted or written; only its
     # 28x28 digit is kept, and a thumbnail of the first SHOWN, so memory stays flat
-    seen, thumbnails, doubts = [], [], []
+    seen, thumbnails, doubts, steps = [], [], [], []
     for image in args.images:
         picture = digits.read_image(image)
         doubts.append([])
-        seen.append(digits.to_mnist(picture, image, doubts[-1]))
+        steps.append({} if len(thumbnails) < SHOWN else None)
+        seen.append(digits.to_mnist(picture, image, doubts[-1], steps[-1]))
         if len(thumbnails) < SHOWN:
             picture.thumbnail((THUMBNAIL, THUMBNAIL))
             thumbnails.append(np.asarray(picture.convert("RGB")))
         del picture
     run = records.Run(__file__, args)
-    fields = {"model_file": path}
+    fields = {"model_file": in_project(path)}
     if args.evaluate:
         _, (x_test, y_test), _ = mnist.load_data(dry_run=args.dry_run)
         model.compile(loss="categorical_crossentropy", metrics=["accuracy"])  # as the listings
@@ -285,7 +302,8 @@ def main(argv=None):
             {"image": image, "digit": int(np.argmax(p)), "probabilities": p.round(6).tolist(),
              "doubts": doubted}
             for image, p, doubted in zip(args.images, probabilities, doubts)]
-        figures["predictions.png"] = plot_predictions(thumbnails, seen, probabilities, args.images)
+        figures["predictions.png"] = plot_predictions(thumbnails, seen, probabilities, args.images,
+                                                      steps[:len(thumbnails)])
     return run.write(figures, **fields)
 
 

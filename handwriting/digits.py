@@ -345,10 +345,11 @@ def thickened(digit):
         ImageFilter.MaxFilter(min(size, 31))), dtype=np.float64)
 
 
-def to_mnist(image, path="image", doubts=None):
+def to_mnist(image, path="image", doubts=None, steps=None):
     """A 28x28 uint8 array: the digit in `image` as an MNIST digit. `doubts`, a list, gets a
     few words for each step that took ink off inside the digit's box, for the reader to check
-    what the model saw."""
+    what the model saw; `steps`, a dict, small pictures of the steps: "ink" (all the ink found,
+    light on dark) and "kept" (what was kept as the digit), so a reader sees where one was lost."""
     strength = ink(image)
     if strength.max() < 32:  # less than an eighth of full contrast anywhere: no digit drawn
         raise UserError(f"{path}: no digit found (the image is blank paper)")
@@ -358,6 +359,8 @@ def to_mnist(image, path="image", doubts=None):
     strength = without_ruled_lines(strength)
     lines = lined & (strength == 0)
     strength[~digit_region(strength, path)] = 0
+    if steps is not None:
+        steps["ink"], steps["kept"] = shown(lined * 255.0), shown(strength)
     rows = np.flatnonzero(strength.any(axis=1))
     cols = np.flatnonzero(strength.any(axis=0))
     if doubts is not None and lines[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].any():
@@ -370,6 +373,13 @@ def to_mnist(image, path="image", doubts=None):
                        .resize(size, Image.Resampling.LANCZOS), dtype=np.float64)
     small = np.clip(small * (255 / max(small.max(), 1e-9)), 0, 255)
     return centred(small)
+
+
+def shown(strength, side=256):
+    """The ink as a small grey picture (uint8, at most `side` pixels a side) for a figure."""
+    picture = Image.fromarray(np.clip(strength, 0, 255).astype(np.uint8), mode="L")
+    picture.thumbnail((side, side))
+    return np.asarray(picture)
 
 
 def centre_of_mass(array):

@@ -386,7 +386,7 @@ def test_many_pictures_keep_one_figure_of_the_first_24(data):
     probabilities = np.full((30, 10), 0.1)
     figure = predict_digit.plot_predictions(thumbnails, seen, probabilities,
                                             [f"{i}.png" for i in range(30)])
-    assert len(figure.axes) == 3 * predict_digit.SHOWN
+    assert len(figure.axes) == 5 * predict_digit.SHOWN
     assert figure._suptitle.get_text() == ("the first 24 of 30 pictures; every answer is in "
                                            "record.json")
 
