@@ -269,19 +269,27 @@ def line_bands(strength):
     them (one long stroke alone is no page's ruling: it may be a seven's bar), each with its
     soft edge either side."""
     height, width = strength.shape
+    if width < 100 or not strength.any():
+        return None
+    offset = int(np.ceil(0.06 * width)) + 1  # keeps every band's index at 0 or more
+
+    def fullest_bands(rows, cols):
+        """(ink per band, slope) at the slope that lines up the most ink."""
+        best = None
+        for slope in np.linspace(-0.06, 0.06, 25):  # about 3.4 degrees either way
+            bands = np.round(rows - slope * cols).astype(int) + offset
+            counts = np.bincount(bands, minlength=height + 2 * offset)
+            if best is None or counts.max() > best[0].max():
+                best = counts, slope
+        return best
+
+    # no band full even of all the ink: no ruling (most pictures; the thin runs cost more)
+    if fullest_bands(*np.nonzero(strength))[0].max() <= 0.45 * width:
+        return None
     thickest = max(3, round(0.01 * height))  # a printed line's width, in pixels
     # only ink in thin runs up and down counts: a stroke lying along a line does not widen it
-    rows, cols = np.nonzero((strength > 0) & (run_lengths(strength > 0) <= thickest + 2))
-    if width < 100 or rows.size == 0:
-        return None
-    best = None
-    offset = int(np.ceil(0.06 * width)) + 1  # keeps every band's index at 0 or more
-    for slope in np.linspace(-0.06, 0.06, 25):  # about 3.4 degrees either way
-        bands = np.round(rows - slope * cols).astype(int) + offset
-        counts = np.bincount(bands, minlength=height + 2 * offset)
-        if best is None or counts.max() > best[0].max():
-            best = counts, slope
-    counts, slope = best
+    counts, slope = fullest_bands(*np.nonzero((strength > 0) &
+                                              (run_lengths(strength > 0) <= thickest + 2)))
     full = counts > 0.45 * width  # a digit lying on a line hides some of it
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.astype(int), [0]])))
     thin = [(start, end) for start, end in zip(edges[::2], edges[1::2])
