@@ -286,7 +286,8 @@ def runs_section(summaries, report_folder):
     speed settings each seed trained, and links."""
     lines = ["## Runs", "",
              "Each seed's machine (the CPU with its widest vector extensions, or the accelerator), "
-             "backend and the compile() settings it trained with, from its record: XLA is "
+             "backend and the compile() settings it trained with, from its record (\"not "
+             "recorded\" where an older record holds none): XLA is "
              "jit_compile=True (\"auto\": Keras decides), then the steps per call, and "
              "\"scan\" where --fast's compiled scan ran them (speed/fused.py). The same seed "
              "can reach another accuracy on another CPU (docs/tables.md).", ""]
@@ -322,8 +323,10 @@ def machine_and_settings(record):
     jit = settings.get("jit_compile")
     steps = execution.get("steps_per_execution", settings.get("steps_per_execution"))
     described = [name, record.get("keras_backend", "?"),
-                 {"yes": "XLA", "no": "no XLA", "auto": "jit auto"}.get(jit, "jit auto"),
-                 f"{steps or 1} step{'s' if (steps or 1) != 1 else ''}"
+                 {"yes": "XLA", "no": "no XLA", "auto": "jit auto", None: "jit not recorded"}
+                 .get(jit, "jit auto"),
+                 "steps per call not recorded" if steps is None else
+                 f"{steps} step{'s' if steps != 1 else ''}"
                  + (" scan" if execution.get("fused") else "")]
     return ", ".join(described)
 
