@@ -109,8 +109,8 @@ def check_archive(path):
     whose weights would take far more memory than the file's weights hold."""
     if not zipfile.is_zipfile(path):
         if path.lower().endswith(".keras"):  # Keras would say "File not found"
-            raise errors.UserError(f"{path}: not a Keras 3 model file (a .keras file is a zip "
-                                   f"archive; this one is cut short or of another format)")
+            raise errors.UserError(f"{path}: not a Keras model (a .keras file is a zip archive; "
+                                   f"this one is cut short or of another format)")
         return  # an older .h5 model, or not a model: Keras says which
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()

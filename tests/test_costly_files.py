@@ -138,6 +138,6 @@ def test_a_model_file_cut_short_is_named_as_such(tmp_path):
     path = tmp_path / "model.keras"
     with open(predict_digit.default_model("cnn"), "rb") as f:
         path.write_bytes(f.read(3000))
-    with pytest.raises(predict_digit.errors.UserError, match="not a Keras 3 model file .a "
-                                                             ".keras file is a zip archive"):
+    with pytest.raises(predict_digit.errors.UserError, match="not a Keras model .a .keras "
+                                                             "file is a zip archive"):
         predict_digit.check_archive(str(path))
