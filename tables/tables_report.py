@@ -289,8 +289,9 @@ def runs_section(summaries, report_folder):
              "backend and the compile() settings it trained with, from its record (\"not "
              "recorded\" where an older record holds none): XLA is "
              "jit_compile=True (\"auto\": Keras decides), then the steps per call, and "
-             "\"scan\" where --fast's compiled scan ran them (speed/fused.py). The same seed "
-             "can reach another accuracy on another CPU (docs/tables.md).", ""]
+             "\"scan\" where the compiled scan ran them (speed/fused.py: --scan now, --fast on "
+             "JAX before). The same seed can reach another accuracy on another CPU "
+             "(docs/tables.md).", ""]
     for p in summaries:
         lines += [f"Protocol `{p}`:", "", "| Row | Seeds | Minutes | Machine and settings, per "
                   "seed | Records |", "|---|---|---|---|---|"]
