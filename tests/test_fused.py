@@ -1,5 +1,5 @@
-"""speed/fused.py (--fast on JAX): an execution's steps as one compiled scan, the same
-computation as Keras' own loop; what --fast resolves to; --steps-per-execution epoch."""
+"""speed/fused.py (--scan, on JAX): an execution's steps as one compiled scan, the same
+computation as Keras' own loop; what --fast and --scan resolve to; --steps-per-execution epoch."""
 import importlib.util
 import json
 import os
@@ -45,7 +45,7 @@ def test_steps_per_execution_epoch_trains_one_call_per_epoch(backend, results_di
     assert completed.returncode == 0, completed.stderr
     record = read_record(only_run_folder(results_dir, "mlp_mnist"))
     assert record["hyperparameters"]["steps_per_execution"] == "epoch"
-    # Keras' own loop on every backend: the scan is --fast's alone
+    # Keras' own loop on every backend: the scan is --scan's alone
     assert record["execution"] == {"steps_per_execution": 16,  # 2,048 digits / 128
                                    "fused": False, "device_data": False}
     assert "16/16 - " in completed.stdout
