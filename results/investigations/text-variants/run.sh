@@ -22,5 +22,6 @@ for row in "${rows[@]}"; do
   echo "running: $command"
   $command > /dev/null
 done
-python text_baseline.py --model all --seeds 1,2,3 > /dev/null
+baseline_runs=$(ls results/text_baseline/*/record.json 2>/dev/null | wc -l || true)
+if [ "$baseline_runs" -lt 9 ]; then python text_baseline.py --model all --seeds 1,2,3 > /dev/null; fi
 python -m tables.results_index
