@@ -3,11 +3,20 @@
 LeCun, Cortes and Burges describe it: the digit's ink, size-normalised to fit a 20x20 box with
 its aspect ratio kept (anti-aliased, so grey levels appear), then centred in a 28x28 image by
 its centre of mass. A photo or a drawing needs these steps before that, which MNIST's scans
-had already: find the paper (transparent, or the tone of most of the picture), even out the light
-falling on it, make the ink bright on black (MNIST's convention) whatever its colour, drop the
-paper's grain, keep the digit's own marks (not specks, a ruled line or a phone's status bar),
-and widen a fine pen's strokes to MNIST's width. tests/phone_pictures.py makes the pictures
-people take with a phone that these steps were built for.
+had already, in to_mnist's order:
+
+1. ink: find the paper (transparent, or the tone of most of the picture), even out the light
+   falling on it (a quadratic surface, lowered where a shadow is: scipy.ndimage.grey_closing),
+   make the ink bright on black whatever its colour, drop the paper's grain;
+2. without_ruled_lines: a ruled or squared page's lines, except where a stroke crosses them;
+3. digit_region: the digit's own marks (skimage.measure.label, scipy.ndimage.find_objects),
+   not specks, a phone's bars, a desk, or a level line running well past the digit;
+4. thickened, then scaled and centred as MNIST's were.
+
+to_mnist(steps=...) gives a small picture of the ink found and of what was kept, which
+predict_digit.py shows. handwriting/pen_digits.py draws digits as people write them and
+photographs them as phones do; results/investigations/handwriting/ measures these steps on
+them and on other people's handwriting (optdigits).
 """
 import contextlib
 import os
