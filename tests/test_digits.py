@@ -477,3 +477,15 @@ def test_ruled_lines_go_and_a_level_stroke_alone_stays():
     alone = np.zeros((300, 400))
     alone[100:104, 20:380] = 255
     assert np.array_equal(digits.without_ruled_lines(alone), alone)
+
+
+def test_a_ruled_line_through_the_digit_is_said_in_the_answers_line():
+    """Where a step took a line's ink off inside the digit, the answer says to check what the
+    model saw; a plain picture's says nothing more (issue 38)."""
+    lined, plain = [], []
+    digits.to_mnist(pen_digits.pen_digit(7, "level bar", "lined blue", 0), "lined.png", lined)
+    digits.to_mnist(pen_digits.pen_digit(7, "level bar", "clean", 0), "plain.png", plain)
+    assert (lined, plain) == (["a ruled line crossed the digit"], [])
+    probabilities = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.999, 0.0, 0.001])
+    assert predict_digit.describe("lined.png", probabilities, lined).endswith(
+        "; a ruled line crossed the digit: check what the model saw")

@@ -192,3 +192,39 @@ def test_an_altered_corpus_is_refused_before_training(tmp_path, alteration):
     with pytest.raises(errors.UserError, match="is not the committed corpus .its SHA-256 "
                                                "differs"):
         text_data.load_sentences(str(altered))
+
+
+@pytest.mark.parametrize("pooling, bidirectional", [("mean", False), ("last", True)])
+def test_the_variants_read_every_word_and_keep_the_padding_masked(pooling, bidirectional):
+    """--pooling mean and --bidirectional (issue 42): the layers a reader would try, with the
+    padding still masked (mean pooling and a bidirectional layer take the mask)."""
+    keras.utils.set_random_seed(3)
+    matrix = np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32)
+    model = text.build_model("gru", 20, matrix, hidden_units=4, dropout=0.0,
+                             learning_rate=0.001, trainable=False, pooling=pooling,
+                             bidirectional=bidirectional)
+    names = [type(layer).__name__ for layer in model.layers]
+    assert names == ["Embedding", "Bidirectional" if bidirectional else "GRU",
+                     *(["GlobalAveragePooling1D"] if pooling == "mean" else []), "Dense"]
+    short, long = np.array([[5, 6, 7, 0, 0]]), np.array([[5, 6, 7, 0, 0, 0, 0, 0]])
+    np.testing.assert_allclose(model.predict(short, verbose=0), model.predict(long, verbose=0),
+                               rtol=1e-5)
+
+
+def test_the_linear_baseline_writes_a_record_per_model(results_dir):
+    """text_baseline.py on the same split: one record per model, its accuracies read from the
+    validation and test sentences, the regularisation one of the grid's."""
+    import text_baseline
+
+    completed = run_script("text_baseline.py", "--model", "all", "--dry-run", "--results-dir",
+                           results_dir)
+    assert completed.returncode == 0, completed.stderr
+    parent = os.path.join(results_dir, "text_baseline")
+    records = [read_record(os.path.join(parent, name)) for name in sorted(os.listdir(parent))]
+    assert sorted(r["hyperparameters"]["model"] for r in records) == ["logreg", "nb", "nbsvm"]
+    for record in records:
+        assert record["data"]["test_samples"] == 256
+        assert 0.5 < record["test_accuracy"] <= 1.0
+        grid = text_baseline.ALPHA_GRID if record["hyperparameters"]["model"] == "nb" \
+            else text_baseline.C_GRID
+        assert record["chosen_regularisation"] in grid
