@@ -46,3 +46,19 @@ def read_record(run_folder):
 @pytest.fixture
 def results_dir(tmp_path):
     return str(tmp_path / "results")
+
+
+def rewritten_model(tmp_path, change):
+    """The committed CNN's model.keras with its members changed by `change(dict)`."""
+    import zipfile
+
+    import predict_digit
+
+    with zipfile.ZipFile(predict_digit.default_model("cnn")) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    change(members)
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return str(path)

@@ -15,7 +15,7 @@ import pytest
 
 from companion import cli, files
 from companion.errors import UserError
-from conftest import ROOT, run_script
+from conftest import ROOT, rewritten_model, run_script
 from tables.book_tables import read_book_rows
 
 RECORD = sorted(glob.glob(os.path.join(ROOT, "results", "tables", "mlp-01-seed1", "mlp_mnist",
@@ -356,22 +356,6 @@ def test_a_staging_folder_left_under_this_process_id_is_abandoned(tmp_path):
         (folder / "model.keras").write_bytes(b"half")
     records.remove_abandoned_staging(str(tmp_path))
     assert os.listdir(tmp_path) == [alive.name]
-
-
-def rewritten_model(tmp_path, change):
-    """The committed CNN's model.keras with its members changed by `change(dict)`."""
-    import zipfile
-
-    import predict_digit
-
-    with zipfile.ZipFile(predict_digit.default_model("cnn")) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    change(members)
-    path = tmp_path / "model.keras"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return str(path)
 
 
 def huge_dense(members):

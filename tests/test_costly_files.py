@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import predict_digit
-from conftest import ROOT
+from conftest import ROOT, rewritten_model
 from handwriting import digits
 from tables import book_tables, results_index
 
@@ -36,17 +36,10 @@ def ended_within(seconds, function, *args):
 
 def committed_cnn_with(tmp_path, change):
     """The committed CNN's model.keras with its config.json changed by `change(config)`."""
-    import zipfile
+    def changed(members):
+        members["config.json"] = json.dumps(change(json.loads(members["config.json"]))).encode()
 
-    with zipfile.ZipFile(predict_digit.default_model("cnn")) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    config = json.loads(members["config.json"])
-    members["config.json"] = json.dumps(change(config)).encode()
-    path = tmp_path / "model.keras"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return str(path)
+    return rewritten_model(tmp_path, changed)
 
 
 def dense_nested_in_a_sequential(config):
@@ -82,20 +75,12 @@ def test_layers_nested_or_of_other_kinds_count_toward_the_model_files_cost(tmp_p
 
 def test_a_configuration_nested_too_deep_is_one_line(tmp_path):
     """10,000 levels of wrapped layers: a RecursionError in json, not a traceback."""
-    import zipfile
-
-    source = committed_cnn_with(tmp_path, lambda config: config)
-    with zipfile.ZipFile(source) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
     depth = 10_000
-    members["config.json"] = ('{"class_name": "Wrapper", "config": {"layer": ' * depth + "{}" +
-                              "}}" * depth).encode()
-    path = tmp_path / "deep.keras"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
+    deep = ('{"class_name": "Wrapper", "config": {"layer": ' * depth + "{}" + "}}" * depth)
+    path = rewritten_model(tmp_path, lambda members: members.update(
+        {"config.json": deep.encode()}))
     with pytest.raises(predict_digit.errors.UserError, match="nests too deep"):
-        predict_digit.check_archive(str(path))
+        predict_digit.check_archive(path)
 
 
 def test_the_committed_models_pass_the_check():
