@@ -20,7 +20,7 @@ comments; every line that is not the listing's says so. The command line comes f
     python rnn_mnist.py --distribute mirrored # every local GPU (see README)
 """
 from companion import cli  # isort: skip
-import speed  # isort: skip
+import speed  # isort: skip  (not in the listing: --fast's flags, speed/)
 
 CELLS = ("simple", "lstm", "gru")
 
