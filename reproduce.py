@@ -91,7 +91,7 @@ from datetime import datetime
 
 from companion import errors
 from companion.files import write_atomically
-from tables import processes, tables_report
+from tables import processes, protocol_evidence, tables_report
 from tables.book_tables import (
     failure,
     finished_record,
@@ -104,9 +104,6 @@ from tables.book_tables import (
 from tables.tables_report import record_minutes
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-# the protocol experiment's code lives beside its runs; TABLES.md cites its evidence
-sys.path.insert(0, os.path.join(ROOT, "results", "investigations", "protocols"))
-import protocol_experiment  # noqa: E402
 
 
 def hold_results_dir(results_dir):
@@ -316,7 +313,7 @@ def write_reports(args):
     rows = read_book_rows(args.book_table)
     return tables_report.write_tables_report(
         rows, args.results_dir, args.quick, also=args.protocol,
-        evidence=lambda row: protocol_experiment.evidence(row, rows, args.results_dir))
+        evidence=lambda row: protocol_evidence.evidence(row, rows, args.results_dir))
 
 
 def estimate(remaining, args):

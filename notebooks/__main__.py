@@ -235,7 +235,6 @@ def main(argv=None):
     unknown = sorted(set(args.scripts) - set(SCRIPTS))
     if unknown:
         parser.error(f"no notebook for {', '.join(unknown)}; the scripts: {', '.join(SCRIPTS)}")
-    sys.path.insert(0, ROOT)
     stale = []
     for script in args.scripts or SCRIPTS:
         made, path = generated(script), notebook_path(script)

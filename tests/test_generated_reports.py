@@ -12,7 +12,7 @@ import pytest
 
 import protocol_experiment  # results/investigations/protocols/ is on pytest's pythonpath
 from conftest import ROOT
-from tables import book_tables, results_index, tables_report
+from tables import book_tables, protocol_evidence, results_index, tables_report
 
 RESULTS = os.path.join(ROOT, "results")
 
@@ -56,7 +56,7 @@ def test_tables_report_matches_the_records(written):
     rows = book_tables.read_book_rows()
     tables_report.write_tables_report(
         rows, RESULTS, quick=False,
-        evidence=lambda row: protocol_experiment.evidence(row, rows, RESULTS))
+        evidence=lambda row: protocol_evidence.evidence(row, rows, RESULTS))
     path = os.path.join(RESULTS, "TABLES.md")
     assert written[path] == committed(path), "run: python reproduce.py --report"
 

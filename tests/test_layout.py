@@ -7,7 +7,7 @@ import os
 
 from conftest import ROOT
 
-PACKAGES = ("companion", "distribute", "speed", "handwriting", "sentiment", "tables")
+PACKAGES = ("companion", "distribute", "speed", "handwriting", "sentiment", "tables", "notebooks")
 LISTINGS = ("mlp_mnist.py", "cnn_mnist.py", "rnn_mnist.py")
 
 
@@ -61,7 +61,7 @@ def test_no_package_imports_upward_or_in_a_cycle():
     of one another but what the graph below allows, and nothing imports a script."""
     allowed = {"companion": set(), "distribute": {"companion"}, "speed": {"companion"},
                "handwriting": {"companion"}, "sentiment": {"companion"},
-               "tables": {"companion"}}
+               "tables": {"companion"}, "notebooks": set()}
     for package, may_import in allowed.items():
         for path in glob.glob(os.path.join(ROOT, package, "*.py")):
             tops = {name.split(".")[0] for name in module_level_imports(path)} - {package}
@@ -86,3 +86,15 @@ def test_no_table_tooling_or_hypotheses_in_companion():
     text = "".join(open(path).read() for path in glob.glob(os.path.join(ROOT, "companion", "*.py")))
     for word in ("PROTOCOLS", "epochs-x4", "keras2-batch32", "book_tables", "TABLES.md"):
         assert word not in text, word
+
+
+def test_the_tools_import_nothing_from_results_and_edit_no_sys_path():
+    """reproduce.py and the packages edit no sys.path, so none imports from a results folder
+    (research code beside its runs may put the repository on its own path)."""
+    paths = [os.path.join(ROOT, "reproduce.py")] + [
+        path for package in PACKAGES for path in glob.glob(os.path.join(ROOT, package, "*.py"))]
+    for path in paths:
+        tree = ast.parse(open(path).read())
+        edits = [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                 and ast.unparse(node).startswith("sys.path.")]
+        assert not edits, (path, edits)

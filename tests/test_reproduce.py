@@ -14,7 +14,7 @@ import protocol_experiment  # results/investigations/protocols/ is on pytest's p
 import reproduce
 from companion.files import replacing
 from conftest import ROOT, run_script, start_script
-from tables import book_tables, tables_report
+from tables import book_tables, protocol_evidence, tables_report
 from tables.book_tables import LISTING, PROTOCOLS, read_book_rows, row_flags, runs_folder
 
 # the chapter's tables as the book prints them, committed as test data (where from: its header)
@@ -213,14 +213,14 @@ def test_finding_points_to_the_experiment_rows_whose_evidence_the_table_shows_on
     by_id = {row["id"]: row for row in rows}
     missed = summary(96.0, train=96.5)
     for row_id, which in [("mlp-07", "rows 4, 6"), ("mlp-06", "rows 4, 6"), ("mlp-15", "row 16")]:
-        label, _ = protocol_experiment.evidence(by_id[row_id], rows, str(tmp_path))
+        label, _ = protocol_evidence.evidence(by_id[row_id], rows, str(tmp_path))
         text = tables_report.finding(by_id[row_id], {"listing": missed}, label)
         assert text.endswith(f"Evidence: the protocol experiment on {which} (below).")
-    sgd_rows = protocol_experiment.tested_rows(by_id["mlp-03"], rows)
-    assert sgd_rows == protocol_experiment.tested_rows(by_id["mlp-08"], rows) == [
+    sgd_rows = protocol_evidence.tested_rows(by_id["mlp-03"], rows)
+    assert sgd_rows == protocol_evidence.tested_rows(by_id["mlp-08"], rows) == [
         by_id["mlp-04"], by_id["mlp-06"]]
-    assert protocol_experiment.tested_rows(by_id["mlp-17"], rows) == []  # no RMSprop row was tested
-    assert protocol_experiment.experiment_evidence(sgd_rows, str(tmp_path)) == (
+    assert protocol_evidence.tested_rows(by_id["mlp-17"], rows) == []  # no RMSprop row was tested
+    assert protocol_evidence.experiment_evidence(sgd_rows, str(tmp_path)) == (
         "Evidence, [the protocol experiment](investigations/protocols/README.md) on rows 4, 6 "
         "(SGD), Δ test by hypothesis: not all seeds yet.")
 
@@ -497,7 +497,7 @@ def test_the_experiment_scores_seeds_1_to_3_even_where_a_row_has_more(tmp_path):
     assert tables_report.summarize(row, folder)["seeds"] == [1, 2, 3, 4, 5]
     rnn03 = tables_report.summarize(row, folder, (1, 2, 3))
     assert rnn03["seeds"] == [1, 2, 3] and round(rnn03["test"], 6) == 97.4
-    evidence = protocol_experiment.experiment_evidence([row], str(tmp_path))
+    evidence = protocol_evidence.experiment_evidence([row], str(tmp_path))
     assert evidence.endswith("`listing` -0.00.")  # 97.4 over seeds 1-3 (the book: 97.40)
 
 
