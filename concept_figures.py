@@ -211,10 +211,13 @@ def kernels_figure(digit):
 
 def feature_maps_figure(x_train, y_train, x_test, epochs, dry_run, seed):
     keras.utils.set_random_seed(seed)
-    model = cnn_mnist.build_model((28, 28, 1), 10, 64, 3, 2, 0.2)
-    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    listing = cnn_mnist.build_parser().parse_args([])  # the listing's values, from its flags
+    model = cnn_mnist.build_model((28, 28, 1), 10, listing.filters, listing.kernel_size,
+                                  listing.pool_size, listing.dropout)
+    model.compile(loss="categorical_crossentropy", optimizer=listing.optimizer,
+                  metrics=["accuracy"])
     history = model.fit(cnn_mnist.preprocess(x_train), keras.utils.to_categorical(y_train, 10),
-                        epochs=1 if dry_run else epochs, batch_size=128, verbose=0,
+                        epochs=1 if dry_run else epochs, batch_size=listing.batch_size, verbose=0,
                         callbacks=[callbacks.ProgressBar()])
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     probe = keras.Model(model.inputs[0], [layer.output for layer in convs])

