@@ -1,6 +1,6 @@
-"""The fourth round of bad input and faults (issue 33): nothing written through a link or
-twice, no half-written file left, damaged records and files refused in one line, output that
-is closed still leaves the run's results."""
+"""Faults a reader can meet: nothing written through a link or twice, no half-written file
+left, damaged records, tables and files refused in one line, limits (file size, memory, locale)
+said in one line, output that is closed or an interrupt that is lost still leaving the run."""
 import glob
 import json
 import os
