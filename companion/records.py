@@ -246,7 +246,7 @@ def training_fields(model, epoch_log, test_loss, test_accuracy):
         "status": epoch_log.status,
         "parameters": int(model.count_params()),
         # how each call into the backend ran: steps per call, and, under --fast on JAX, one
-        # compiled scan per call from the training set on the device (--scan, speed/fused.py)
+        # compiled scan per call from the training set on the device (--scan, speed/scan.py)
         "execution": {"steps_per_execution": int(model.steps_per_execution),
                       "fused": bool(getattr(model, "fused_executions", False)),
                       "device_data": bool(getattr(model, "device_resident", False))},

@@ -5,7 +5,7 @@ A default run does nothing here: compile() keeps the listing's arguments and Ker
 jit_compile and runs one step per execution. Asked for (--fast, or --jit-compile and
 --steps-per-execution given to rerun a record), the settings are set as compile() would set
 them, before the first fit() builds its train function; with --scan, on JAX, each epoch's steps
-run as one compiled scan from the device (speed/fused.py, imported only then). Nothing here
+run as one compiled scan from the device (speed/scan.py, imported only then). Nothing here
 imports Keras until the flags ask for it.
 """
 import argparse
@@ -46,7 +46,7 @@ def add_arguments(parser, listing=None):
                              "TensorFlow, nothing else; on a GPU or TPU: nothing (none measured)")
     parser.add_argument("--scan", action="store_true",
                         help="JAX only: each epoch's steps as one compiled jax.lax.scan, the "
-                             "training set on the device (speed/fused.py); tested equal to "
+                             "training set on the device (speed/scan.py); tested equal to "
                              "Keras' own loop on a CPU, its speed not measured on a GPU or TPU")
     parser.add_argument("--jit-compile", choices=list(JIT_COMPILE), default=None,
                         help="compile()'s jit_compile (default: auto, Keras decides); given to "
@@ -90,7 +90,7 @@ def fast_settings(backend, accelerator, listing=None):
 def resolve(args, backend, listing=None):
     """Fill in compile()'s jit_compile and steps_per_execution: the flag where one was given,
     else --fast's or --scan's setting, else Keras' own default; and args.device_data for
-    speed/fused.py. A default run leaves all of them as Keras' own compile() has them."""
+    speed/scan.py. A default run leaves all of them as Keras' own compile() has them."""
     if args.scan and backend != "jax":
         return f"argument --scan: a JAX scan, and the backend is {backend} (KERAS_BACKEND=jax)"
     fast = {}
@@ -129,6 +129,6 @@ def apply(model, args, train_samples):
         model.jit_compile = settings["jit_compile"]
     model.steps_per_execution = settings["steps_per_execution"]
     if args.scan:
-        from speed import fused
+        from speed import scan
 
-        fused.fuse_executions(model, resident=args.device_data)
+        scan.fuse_executions(model, resident=args.device_data)

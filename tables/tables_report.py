@@ -289,7 +289,7 @@ def runs_section(summaries, report_folder):
              "backend and the compile() settings it trained with, from its record (\"not "
              "recorded\" where an older record holds none): XLA is "
              "jit_compile=True (\"auto\": Keras decides), then the steps per call, and "
-             "\"scan\" where the compiled scan ran them (speed/fused.py: --scan now, --fast on "
+             "\"scan\" where the compiled scan ran them (speed/scan.py: --scan now, --fast on "
              "JAX before). The same seed can reach another accuracy on another CPU "
              "(docs/tables.md).", ""]
     for p in summaries:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from test_fused import needs_jax
+from test_scan import needs_jax
 
 from conftest import ROOT
 

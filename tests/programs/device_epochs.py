@@ -1,6 +1,6 @@
-"""The training set on the device (fused.DeviceEpochs), on JAX's CPU: 1,000 digits make seven
+"""The training set on the device (scan.DeviceEpochs), on JAX's CPU: 1,000 digits make seven
 batches of 128 and a last one of 104, so executions of 3 steps end mid-epoch and one execution
-of 8 holds the smaller last batch. Prints what tests/test_fused.py judges, as JSON."""
+of 8 holds the smaller last batch. Prints what tests/test_scan.py judges, as JSON."""
 import json
 
 import keras
@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import mlp_mnist
 from companion import mnist
-from speed import fused
+from speed import scan
 
 (x, y), _, _ = mnist.load_data(dry_run=True)
 x, y = mlp_mnist.preprocess(x[:1000]), keras.utils.to_categorical(y[:1000], 10)
@@ -20,7 +20,7 @@ def model(steps, resident, seed=1):
     m.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"],
               steps_per_execution=steps)
     if resident is not None:
-        assert fused.fuse_executions(m, resident=resident)
+        assert scan.fuse_executions(m, resident=resident)
     return m
 
 def gap(a, b):
@@ -53,11 +53,11 @@ ids = np.arange(1000, dtype="float32")[:, None]
 keras.utils.set_random_seed(1)
 counter = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
 counter.compile(loss="mse", optimizer="sgd", metrics=[VisitedOnce(1000)], steps_per_execution=3)
-fused.fuse_executions(counter, resident=True)
+scan.fuse_executions(counter, resident=True)
 history = counter.fit(ids, ids, epochs=3, batch_size=128, verbose=0)
 out["visited_once"] = history.history["visited_once"]
 out["resident_counter"] = counter.device_resident
-epochs = fused.DeviceEpochs(None, x, y, 128, shuffle=True, seed=5)
+epochs = scan.DeviceEpochs(None, x, y, 128, shuffle=True, seed=5)
 out["orders_differ"] = bool(np.any(epochs.order(epochs.key, 0) != epochs.order(epochs.key, 1)))
 fallbacks = {
     "generator": lambda m: m.fit(((x[i:i + 128], y[i:i + 128]) for i in range(0, 1000, 128)),
@@ -72,5 +72,5 @@ for name, fit in fallbacks.items():
     history = fit(m)
     out[f"fallback_{name}"] = [m.device_resident, len(history.history["loss"])]
 keras.distribution.set_distribution(keras.distribution.DataParallel())
-out["fused_under_distribution"] = fused.fuse_executions(model(8, None), resident=True)
+out["fused_under_distribution"] = scan.fuse_executions(model(8, None), resident=True)
 print(json.dumps(out))

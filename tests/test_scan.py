@@ -1,4 +1,4 @@
-"""speed/fused.py (--scan, on JAX): an execution's steps as one compiled scan, the same
+"""speed/scan.py (--scan, on JAX): an execution's steps as one compiled scan, the same
 computation as Keras' own loop; what --fast and --scan resolve to; --steps-per-execution epoch."""
 import importlib.util
 import json
