@@ -10,11 +10,11 @@ docs/listings.md).
     python cnn_mnist.py --optimizer rmsprop    # a Table 1.4.1 row
 """
 from companion import cli  # isort: skip
+import distribute  # isort: skip  (not in the listing: --distribute's flags, distribute/)
 import speed  # isort: skip  (not in the listing: --fast's flags, speed/)
 
 
-def build_parser():
-    """Not in the listing: the flags, whose defaults are the listing's values."""
+def build_parser():  # not in the listing: the flags, the listing's values as defaults
     parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2)
     parser.add_argument("--filters", type=cli.WIDTH, default=64, metavar="N",
                         help="filters in each of the three Conv2D layers")
@@ -22,6 +22,7 @@ def build_parser():
                         help="height and width of each convolution kernel")
     parser.add_argument("--pool-size", type=cli.WINDOW, default=2, metavar="N",
                         help="height and width of each max-pooling window")
+    distribute.add_arguments(parser)
     speed.add_arguments(parser, listing="cnn")
     return parser
 
@@ -44,7 +45,6 @@ if __name__ == "__main__":  # not in the listing: the flags, checked before Kera
     cli.parse(build_parser(), check=feature_map_problem)
 
 from companion import callbacks, lifecycle, mnist, records  # isort: skip  (not in the listing)
-import distribute  # isort: skip  (not in the listing: --distribute)
 import keras  # not in the listing's spelling: Keras 3's home, not tensorflow.keras
 import numpy as np
 from keras import layers
@@ -109,8 +109,7 @@ def train_and_test(model, x_train, y_train, x_test, y_test, args):
     return epoch_log, loss, acc
 
 
-def main(argv=None):
-    """Not in the listing: the steps above in order, and the run's record."""
+def main(argv=None):  # not in the listing: the steps above in order, and the run's record
     args = cli.parse(build_parser(), argv, check=feature_map_problem)
     distribution = distribute.use(args)
     keras.utils.set_random_seed(args.seed)

@@ -19,6 +19,7 @@ import argparse
 import os
 
 from companion import cli  # isort: skip
+import distribute  # isort: skip
 import speed  # isort: skip
 
 # The notes' my_rnn, my_lstm and my_gru differ only in their recurrent layer.
@@ -74,7 +75,7 @@ def build_parser():
                         help="run once per seed (e.g. 1,2,3) and print mean and spread; "
                              "overrides --seed")
     speed.add_arguments(parser)  # what --fast does here was measured on the listings
-    cli.add_distribute_arguments(parser)
+    distribute.add_arguments(parser)
     cli.add_common_arguments(parser, dry_run="smoke test: 1,024 training sentences, one epoch")
     return parser
 
@@ -89,7 +90,6 @@ import keras
 import numpy as np
 from keras import layers
 
-import distribute
 from sentiment import text_data
 
 RECURRENT_LAYERS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}

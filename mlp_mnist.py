@@ -9,11 +9,11 @@ listing's lines in its order, every other line tagged (the reasons: docs/listing
     python mlp_mnist.py --hidden-units 256-256-256 --optimizer sgd --dropout 0.4  # Table 1.3.2
 """
 from companion import cli  # isort: skip
+import distribute  # isort: skip  (not in the listing: --distribute's flags, distribute/)
 import speed  # isort: skip  (not in the listing: --fast's flags, speed/)
 
 
-def build_parser():
-    """Not in the listing: the flags, whose defaults are the listing's values."""
+def build_parser():  # not in the listing: the flags, the listing's values as defaults
     parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="adam", dropout=0.45)
     parser.add_argument("--hidden-units", type=cli.layer_widths, default="256-256",
                         metavar="WIDTHS", help="the hidden Dense layers' widths: 256-256-256 "
@@ -22,6 +22,7 @@ def build_parser():
                         help="L2 penalty on every hidden kernel, e.g. 0.001; 0 for none")
     parser.add_argument("--activation", choices=["relu", "none"], default="relu",
                         help="after each hidden layer; none: Activation('linear'), a linear MLP")
+    distribute.add_arguments(parser)
     speed.add_arguments(parser, listing="mlp")
     return parser
 
@@ -30,7 +31,6 @@ if __name__ == "__main__":  # not in the listing: the flags, checked before Kera
     cli.parse(build_parser())
 
 from companion import callbacks, lifecycle, mnist, records  # isort: skip  (not in the listing)
-import distribute  # isort: skip  (not in the listing: --distribute)
 import keras  # not in the listing's spelling: Keras 3's home, not tensorflow.keras
 import numpy as np
 from keras import layers
@@ -94,8 +94,7 @@ def train_and_test(model, x_train, y_train, x_test, y_test, args):
     return epoch_log, loss, acc
 
 
-def main(argv=None):
-    """Not in the listing: the steps above in order, and the run's record."""
+def main(argv=None):  # not in the listing: the steps above in order, and the run's record
     args = cli.parse(build_parser(), argv)
     distribution = distribute.use(args)
     keras.utils.set_random_seed(args.seed)

@@ -10,15 +10,16 @@ down: the listing's lines in its order, every other line tagged (the reasons: do
     python rnn_mnist.py --cell lstm           # the notes' LSTM in its place (or gru)
 """
 from companion import cli  # isort: skip
+import distribute  # isort: skip  (not in the listing: --distribute's flags, distribute/)
 import speed  # isort: skip  (not in the listing: --fast's flags, speed/)
 
-def build_parser():
-    """Not in the listing: the flags, whose defaults are the listing's values."""
+def build_parser():  # not in the listing: the flags, the listing's values as defaults
     parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="sgd", dropout=0.2)
     parser.add_argument("--units", type=cli.WIDTH, default=256, metavar="N",
                         help="units in the recurrent layer")
     parser.add_argument("--cell", choices=("simple", "lstm", "gru"), default="simple",
                         help="recurrent layer: SimpleRNN (the listing), LSTM or GRU")
+    distribute.add_arguments(parser)
     speed.add_arguments(parser, listing="rnn")
     return parser
 
@@ -27,7 +28,6 @@ if __name__ == "__main__":  # not in the listing: the flags, checked before Kera
     cli.parse(build_parser())
 
 from companion import callbacks, lifecycle, mnist, records  # isort: skip  (not in the listing)
-import distribute  # isort: skip  (not in the listing: --distribute)
 import keras  # not in the listing's spelling: Keras 3's home, not tensorflow.keras
 import numpy as np
 from keras import layers
@@ -85,8 +85,7 @@ def train_and_test(model, x_train, y_train, x_test, y_test, args):
     return epoch_log, loss, acc
 
 
-def main(argv=None):
-    """Not in the listing: the steps above in order, and the run's record."""
+def main(argv=None):  # not in the listing: the steps above in order, and the run's record
     args = cli.parse(build_parser(), argv)
     distribution = distribute.use(args)
     keras.utils.set_random_seed(args.seed)

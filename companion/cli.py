@@ -14,10 +14,8 @@ from companion.errors import shortened
 from companion.files import results_dir_problem
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
+_FROM_THE_COMMAND_LINE = {}  # script name: its flags, parsed once a run
 TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, openvino) cannot fit
-# what --distribute can do on each backend (PyTorch: `none` only); distribute/__init__.py
-ENGINES = {"tensorflow": ("none", "mirrored", "tpu", "multi-worker"),
-           "jax": ("none", "mirrored", "tpu")}
 
 
 def configured_backend():
@@ -63,8 +61,7 @@ def _integer(text):
 
 
 def number(read, accept, expected):
-    """An argparse type: `read` the text (an int, or None when it is none; or a float), then
-    refuse what `accept` does not, with '<expected>, got <text>'."""
+    """An argparse type: `read` the text, then refuse what `accept` does not ('<expected>, got')."""
     def parse(text):
         value = read(text)
         if value is None or not accept(value):
@@ -83,7 +80,7 @@ EPOCHS = int_range(1, 10_000)
 BATCH_SIZE = int_range(1, 60_000)  # MNIST's training set; a larger batch is the whole set
 WIDTH = int_range(1, 65_536)  # units, filters, widths of a layer
 WINDOW = int_range(1, 28)  # kernel and pooling sizes: at most a digit's side
-DEVICES = int_range(1, 64)  # --cpu-devices, --jobs
+DEVICES = int_range(1, 64)  # logical CPU devices, --jobs
 # NumPy's and the backends' seeds are 32-bit: a larger one would fail only after start-up
 seed = number(_integer, lambda v: 0 <= v < 2**32, "expected a seed from 0 to 4294967295")
 dropout_rate = number(_float, lambda v: 0 <= v < 1, "dropout rate must be in [0, 1)")
@@ -117,14 +114,13 @@ def layer_widths(text):
 def optimizer_name(text):
     name = text.lower()
     if name not in OPTIMIZERS:
-        raise argparse.ArgumentTypeError(
-            f"unknown optimizer {text!r} (choose from {', '.join(OPTIMIZERS)})"
-        )
+        raise argparse.ArgumentTypeError(f"unknown optimizer {text!r} (choose from "
+                                         f"{', '.join(OPTIMIZERS)})")
     return name
 
 
 def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
-    """The flags every training script shares, with its book defaults (--fast: speed/)."""
+    """The flags every training script shares, with its book defaults."""
     parser = new_parser(doc)
     parser.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
                         help="passes over the training set")
@@ -136,41 +132,8 @@ def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
                              "Adam and RMSprop: 0.001)")
     parser.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
                         help="rate of the listing's Dropout layers, in [0, 1)")
-    add_distribute_arguments(parser)
     add_common_arguments(parser)
     return parser
-
-
-def add_distribute_arguments(parser):
-    """--distribute and --cpu-devices (distribute/__init__.py does the work)."""
-    parser.add_argument("--distribute", choices=ENGINES["tensorflow"], default="none",
-                        help="none: one device (a GPU if present); mirrored: every local GPU; "
-                             "tpu: the TPU's cores; multi-worker: the machines in TF_CONFIG. "
-                             "--batch-size stays the global batch")
-    parser.add_argument("--cpu-devices", type=DEVICES, default=1, metavar="N",
-                        help="split the CPU into N logical devices for --distribute mirrored on "
-                             "a machine without GPUs (TensorFlow backend)")
-
-
-def backend_problem(args, backend):
-    """Why --distribute/--cpu-devices cannot work as given, or None."""
-    if args.cpu_devices > 1 and args.distribute != "mirrored":
-        return "argument --cpu-devices: only --distribute mirrored uses several CPU devices"
-    if args.cpu_devices > max(2, os.cpu_count() or 1):
-        return (f"argument --cpu-devices: {args.cpu_devices} logical devices on a machine of "
-                f"{os.cpu_count()} CPUs would not train in any useful time; use at most "
-                f"{max(2, os.cpu_count() or 1)}")
-    if args.cpu_devices > 1 and backend != "tensorflow":
-        return (f"argument --cpu-devices: splitting the CPU needs the tensorflow backend "
-                f"(KERAS_BACKEND is {backend})")
-    if backend == "torch" and getattr(args, "steps_per_execution", 1) not in (None, 1):
-        return (f"argument --steps-per-execution: Keras' PyTorch backend runs one step per call, "
-                f"got {args.steps_per_execution}")
-    supported = ENGINES.get(backend, ("none",))
-    if args.distribute not in supported:
-        return (f"argument --distribute: {args.distribute} is not available on the {backend} "
-                f"backend (choose from {', '.join(supported)}, or KERAS_BACKEND=tensorflow)")
-    return None
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -202,8 +165,11 @@ def parse(parser, argv=None, check=None, results_folder=None):
     """Parse and check the arguments; exit 2 with one line on anything wrong. `check(args)`
     returns the script's own problem or None; `results_folder` is the folder the run will make
     under --results-dir (default: the script's name), checked now rather than after training.
-    From the command line (argv None), an interrupt from here on ends the script in one line."""
+    The command line (argv None) is parsed once a run, before Keras loads, and an interrupt
+    from then on ends the script in one line."""
     if argv is None:
+        if parser.prog in _FROM_THE_COMMAND_LINE:
+            return _FROM_THE_COMMAND_LINE[parser.prog]
         lifecycle.stop_cleanly_while_starting()
     args = parser.parse_args(argv)
     backend = configured_backend()
@@ -219,14 +185,12 @@ def parse(parser, argv=None, check=None, results_folder=None):
     problem = check(args) if check else None
     if problem:
         parser.error(problem)
-    if hasattr(args, "distribute"):
-        problem = backend_problem(args, backend)
-        if problem:
-            parser.error(problem)
     for hook in getattr(parser, "hooks", ()):
         problem = hook(args, backend)
         if problem:
             parser.error(problem)
+    if argv is None:
+        _FROM_THE_COMMAND_LINE[parser.prog] = args
     return args
 
 

@@ -93,6 +93,9 @@ def resolve(args, backend, listing=None):
     speed/scan.py. A default run leaves all of them as Keras' own compile() has them."""
     if args.scan and backend != "jax":
         return f"argument --scan: a JAX scan, and the backend is {backend} (KERAS_BACKEND=jax)"
+    if backend == "torch" and args.steps_per_execution not in (None, 1):
+        return (f"argument --steps-per-execution: Keras' PyTorch backend runs one step per call, "
+                f"got {args.steps_per_execution}")
     fast = {}
     if args.fast and any(key[:1] == (backend,) and key[2] == listing for key in FAST):
         fast = fast_settings(backend, on_accelerator(backend), listing)

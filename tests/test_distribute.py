@@ -66,7 +66,7 @@ def test_multi_worker_two_processes_on_localhost(one_device, results_dir):
             config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
             env = dict(os.environ, TF_CONFIG=json.dumps(config))
             processes.append(subprocess.Popen(
-                [sys.executable, READY_AT, "call:distribute._multi_worker_strategy",
+                [sys.executable, READY_AT, "call:distribute.strategies._multi_worker_strategy",
                  *SHORT_RUN, "--distribute", "multi-worker", "--results-dir", results_dir],
                 cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True))

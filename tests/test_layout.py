@@ -98,3 +98,11 @@ def test_the_tools_import_nothing_from_results_and_edit_no_sys_path():
         edits = [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, ast.Attribute)
                  and ast.unparse(node).startswith("sys.path.")]
         assert not edits, (path, edits)
+
+
+def test_the_shared_command_line_stays_within_200_lines():
+    """Issue 40: cli.py holds the flags every script shares; --fast's and --distribute's own
+    flags and checks live in speed/ and distribute/."""
+    assert lines(os.path.join(ROOT, "companion", "cli.py")) <= 200
+    text = open(os.path.join(ROOT, "companion", "cli.py")).read()
+    assert "--distribute" not in text and "--cpu-devices" not in text

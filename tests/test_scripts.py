@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import speed
-from companion import cli, mnist
+from companion import mnist
 from conftest import only_run_folder, read_record, run_script
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -132,11 +132,11 @@ def test_fast_asks_torch_for_nothing_its_trainer_refuses():
     for accelerator in (False, True):
         for listing in ("mlp", "cnn", "rnn", None):
             assert speed.fast_settings("torch", accelerator, listing) == {}
-    args = argparse.Namespace(steps_per_execution=16, cpu_devices=1, distribute="none")
-    assert cli.backend_problem(args, "torch") == (
+    args = argparse.Namespace(steps_per_execution=16, scan=False, fast=False, jit_compile=None)
+    assert speed.resolve(args, "torch") == (
         "argument --steps-per-execution: Keras' PyTorch backend runs one step per call, got 16")
     args.steps_per_execution = 1
-    assert cli.backend_problem(args, "torch") is None
+    assert speed.resolve(args, "torch") is None
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ a point of its start-up, so that a test can interrupt it there instead of after 
     python tests/programs/ready_at.py parse mlp_mnist.py --dry-run     # reading its flags
     python tests/programs/ready_at.py import:keras mlp_mnist.py ...    # importing Keras
 
-    python tests/programs/ready_at.py call:distribute._multi_worker_strategy mlp_mnist.py ...
+    python tests/programs/ready_at.py call:distribute.strategies._multi_worker_strategy SCRIPT ...
 
 `parse`: argparse starts parsing the command line (the script's Ctrl-C handling for start-up is
 in place by then); `import:MODULE`: Python starts importing MODULE; `call:MODULE.FUNCTION`:
