@@ -174,7 +174,8 @@ def parse(parser, argv=None, check=None, results_folder=None):
     args = parser.parse_args(argv)
     backend = configured_backend()
     if backend not in TRAINING_BACKENDS:
-        parser.error(f"KERAS_BACKEND={shortened(backend)}: these scripts train with "
+        named_by = "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else "keras.json's backend"
+        parser.error(f"{named_by}={shortened(backend)}: these scripts train with "
                      f"{', '.join(TRAINING_BACKENDS)}; set KERAS_BACKEND to one of them")
     if getattr(args, "dry_run", False) and hasattr(args, "epochs"):
         args.epochs = 1
@@ -182,10 +183,8 @@ def parse(parser, argv=None, check=None, results_folder=None):
     problem = results_dir_problem(args.results_dir, folder) if "results_dir" in args else None
     if problem:
         parser.error(f"argument --results-dir: {problem}")
-    problem = check(args) if check else None
-    if problem:
-        parser.error(problem)
-    for hook in getattr(parser, "hooks", ()):
+    script_check = [lambda args, backend: check(args)] if check else []
+    for hook in script_check + getattr(parser, "hooks", []):  # the script's own check first
         problem = hook(args, backend)
         if problem:
             parser.error(problem)

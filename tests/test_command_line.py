@@ -67,6 +67,17 @@ def test_a_backend_the_scripts_cannot_train_with_is_one_line(backend):
         f"jax, torch; set KERAS_BACKEND to one of them"]
 
 
+def test_a_backend_named_in_keras_json_is_blamed_there(tmp_path):
+    (tmp_path / "keras.json").write_text('{"backend": "numpy"}')
+    completed = subprocess.run([sys.executable, "-c", PROBE, "mlp_mnist.py", "--dry-run"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=120,
+                               env={"KERAS_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert completed.stdout.split()[-2:] == ["2", "-"]
+    assert completed.stderr.splitlines() == [
+        "mlp_mnist.py: error: keras.json's backend='numpy': these scripts train with tensorflow, "
+        "jax, torch; set KERAS_BACKEND to one of them"]
+
+
 def test_reproduce_refuses_a_seed_named_twice():
     status, heavy, stderr = probe("reproduce.py", "--seeds", "1,2,1")
     assert (status, heavy) == (2, "-")
