@@ -120,19 +120,20 @@ def optimizer_name(text):
 
 
 def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
-    """The flags every training script shares, with its book defaults."""
+    """The flags every training script shares, with its book defaults, listed after its own."""
     parser = new_parser(doc)
-    parser.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
+    shared = parser.add_argument_group("the flags every training script shares")
+    shared.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
                         help="passes over the training set")
-    parser.add_argument("--batch-size", type=BATCH_SIZE, default=batch_size, metavar="N",
+    shared.add_argument("--batch-size", type=BATCH_SIZE, default=batch_size, metavar="N",
                         help="samples per gradient update (the book's batch_size)")
-    parser.add_argument("--optimizer", type=optimizer_name, default=optimizer,
+    shared.add_argument("--optimizer", type=optimizer_name, default=optimizer,
                         metavar="{" + ",".join(OPTIMIZERS) + "}",
                         help="with Keras' default settings (SGD: learning rate 0.01, no momentum; "
                              "Adam and RMSprop: 0.001)")
-    parser.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
+    shared.add_argument("--dropout", type=dropout_rate, default=dropout, metavar="RATE",
                         help="rate of the listing's Dropout layers, in [0, 1)")
-    add_common_arguments(parser)
+    add_common_arguments(shared)
     return parser
 
 
@@ -153,7 +154,7 @@ def new_parser(doc):
 
 
 def add_common_arguments(parser, dry_run="smoke test: 2,048 training digits, one epoch"):
-    """--seed, --dry-run (what it does here: `dry_run`) and --results-dir: on every script."""
+    """--seed, --dry-run (what it does here: `dry_run`) and --results-dir, on every script."""
     parser.add_argument("--seed", type=seed, default=1, metavar="N",
                         help="seed for Python, NumPy and the Keras backend")
     parser.add_argument("--dry-run", action="store_true", help=dry_run)

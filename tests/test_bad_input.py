@@ -129,3 +129,9 @@ def test_help_lists_every_flag_with_book_default():
                           ("--l2", "0.0"), ("--activation", "relu"), ("--seed", "1")]:
         assert flag in text
         assert f"(default: {default})" in text[text.index(flag):], flag
+
+
+def test_help_lists_the_scripts_own_flags_before_the_shared_ones():
+    text = mlp_mnist.build_parser().format_help()
+    own, shared = text.index("--hidden-units WIDTHS\n"), text.index("--epochs N ")
+    assert own < text.index("the flags every training script shares:") < shared
