@@ -27,11 +27,11 @@ import numpy as np
 
 def main(argv=None):
     args = cli.parse(build_parser(), argv)
-    run = records.Run(__file__, args)  # not in the listing: the run's folder and record
     np.random.seed(args.seed)  # not in the listing, which samples unseeded: --seed repeats a run
     # load dataset
     # (not in the listing: a checked file, download or package, `source`; --dry-run's slice)
     (x_train, y_train), (x_test, y_test), source = mnist.load_data(dry_run=args.dry_run)
+    run = records.Run(__file__, args)  # not in the listing: the run's record, once data is good
     # count the number of unique train labels
     # (not in the listing's spelling: np.unique's counts as plain ints, for the record)
     train_counts = mnist.label_counts(y_train)

@@ -154,10 +154,11 @@ def text_rows(results_dir):
     groups = {}
     for record in finished_records(results_dir, "lstm_gru_text"):
         key = variant(record)
-        if key in VARIANT_ORDER:
-            groups.setdefault((key, record["hyperparameters"]["cell"]), []).append(record)
+        if key in VARIANT_ORDER:  # a run made again (a notebook's) replaces the earlier one
+            groups.setdefault((key, record["hyperparameters"]["cell"]), {})[record["seed"]] = record
     order = [(key, cell) for key in VARIANT_ORDER for cell in CELL_NAMES]
-    return [(key, sorted(groups[key], key=lambda r: r["seed"])) for key in order if key in groups]
+    return [(key, [groups[key][seed] for seed in sorted(groups[key])])
+            for key in order if key in groups]
 
 
 def baseline_rows(results_dir):
@@ -198,7 +199,9 @@ def write_text_report(results_dir="results"):
         "`bash results/investigations/text-variants/run.sh` (each row's command is "
         "`python lstm_gru_text.py --seeds 1,2,3` with the row's flags; the plan, fixed before "
         "the variants ran: [investigations/text-variants](investigations/text-variants/"
-        "README.md)). The script's defaults: Rotten Tomatoes sentences "
+        "README.md)); a seed run again later replaces its earlier run (the defaults' seed 1: "
+        "[the notebook's run](../notebooks/lstm_gru_text.ipynb)). The script's defaults: "
+        "Rotten Tomatoes sentences "
         f"({data['train_samples']:,} / {data['validation_samples']:,} / "
         f"{data['test_samples']:,} train / validation / test, a fixed stratified split), "
         f"{settings['sequence_length']} words per sentence, {embedding['source']} covering "

@@ -172,13 +172,14 @@ def test_a_folder_named_mnist_npz_gets_rm_r(keras_home):
         f"it is a folder, not a file: remove it and run again (rm -r {cached})")
 
 
-def test_a_corrupt_cache_file_is_one_line_before_the_banner(tmp_path):
+@pytest.mark.parametrize("script", ["mlp_mnist.py", "mnist_samples.py"])
+def test_a_corrupt_cache_file_is_one_line_before_the_banner(tmp_path, script):
     cached = tmp_path / "keras" / "datasets" / "mnist.npz"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"PK\x03\x04 not really a zip")
-    completed = run_script("mlp_mnist.py", "--dry-run", "--results-dir", str(tmp_path / "r"),
+    completed = run_script(script, "--dry-run", "--results-dir", str(tmp_path / "r"),
                            env={**os.environ, "KERAS_HOME": str(tmp_path / "keras")})
     assert completed.returncode == 2
     [line] = completed.stderr.splitlines()
-    assert line.startswith(f"mlp_mnist.py: error: MNIST file {cached} is unreadable")
+    assert line.startswith(f"{script}: error: MNIST file {cached} is unreadable")
     assert "backend, devices" not in completed.stdout  # the banner waits for good data
