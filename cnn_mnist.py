@@ -16,11 +16,11 @@ import speed  # isort: skip  (not in the listing: --fast's flags, speed/)
 
 def build_parser():  # not in the listing: the flags, the listing's values as defaults
     parser = cli.training_parser(__doc__, epochs=10, batch_size=128, optimizer="adam", dropout=0.2)
-    parser.add_argument("--filters", type=cli.WIDTH, default=64, metavar="N",
+    parser.add_argument("--filters", type=cli.layer_width, default=64, metavar="N",
                         help="filters in each of the three Conv2D layers")
-    parser.add_argument("--kernel-size", type=cli.WINDOW, default=3, metavar="N",
+    parser.add_argument("--kernel-size", type=cli.window_size, default=3, metavar="N",
                         help="height and width of each convolution kernel")
-    parser.add_argument("--pool-size", type=cli.WINDOW, default=2, metavar="N",
+    parser.add_argument("--pool-size", type=cli.window_size, default=2, metavar="N",
                         help="height and width of each max-pooling window")
     distribute.add_arguments(parser)
     speed.add_arguments(parser, listing="cnn")

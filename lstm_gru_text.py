@@ -38,7 +38,7 @@ def build_parser():
     parser = cli.new_parser(__doc__)
     parser.add_argument("--cell", choices=[*CELLS, "all"], default="all",
                         help="recurrent layer: SimpleRNN, LSTM, GRU, or each in turn")
-    parser.add_argument("--hidden-units", type=cli.WIDTH, default=64, metavar="N",
+    parser.add_argument("--hidden-units", type=cli.layer_width, default=64, metavar="N",
                         help="units in the recurrent layer")
     # Deviation from the notes, which use no dropout: without it LSTM and GRU overfit this small
     # corpus after about 10 epochs (docs/text.md).
@@ -49,7 +49,7 @@ def build_parser():
                         help="Adam's learning rate")
     parser.add_argument("--sequence-length", type=cli.int_range(1, 10_000), default=40, metavar="N",
                         help="words kept per text (longer ones are cut, shorter ones padded)")
-    parser.add_argument("--epochs", type=cli.EPOCHS, default=20, metavar="N",
+    parser.add_argument("--epochs", type=cli.epoch_count, default=20, metavar="N",
                         help="passes over the training set")
     parser.add_argument("--batch-size", type=cli.int_range(1, 10_000), default=64, metavar="N",
                         help="samples per gradient update")

@@ -50,7 +50,7 @@ def build_parser():
                         help="only rewrite TABLES.md and its figure from the records")
     parser.add_argument("--retry-failed", action="store_true",
                         help="run again the rows recorded as failed")
-    parser.add_argument("--jobs", type=cli.DEVICES, default=1, metavar="N",
+    parser.add_argument("--jobs", type=cli.device_count, default=1, metavar="N",
                         help="rows trained at once, each in its own process (for a GPU or a "
                              "many-core machine; on 2 cores 1 is fastest)")
     parser.add_argument("--verbose", action="store_true",

@@ -15,7 +15,7 @@ import speed  # isort: skip  (not in the listing: --fast's flags, speed/)
 
 def build_parser():  # not in the listing: the flags, the listing's values as defaults
     parser = cli.training_parser(__doc__, epochs=20, batch_size=128, optimizer="sgd", dropout=0.2)
-    parser.add_argument("--units", type=cli.WIDTH, default=256, metavar="N",
+    parser.add_argument("--units", type=cli.layer_width, default=256, metavar="N",
                         help="units in the recurrent layer")
     parser.add_argument("--cell", choices=("simple", "lstm", "gru"), default="simple",
                         help="recurrent layer: SimpleRNN (the listing), LSTM or GRU")

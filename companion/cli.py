@@ -76,11 +76,11 @@ def int_range(low, high):
 
 
 # the ranges of the numeric flags: what a run can honour, refused at parse time beyond
-EPOCHS = int_range(1, 10_000)
-BATCH_SIZE = int_range(1, 60_000)  # MNIST's training set; a larger batch is the whole set
-WIDTH = int_range(1, 65_536)  # units, filters, widths of a layer
-WINDOW = int_range(1, 28)  # kernel and pooling sizes: at most a digit's side
-DEVICES = int_range(1, 64)  # logical CPU devices, --jobs
+epoch_count = int_range(1, 10_000)
+batch_samples = int_range(1, 60_000)  # MNIST's training set; a larger batch is the whole set
+layer_width = int_range(1, 65_536)  # units, filters, widths of a layer
+window_size = int_range(1, 28)  # kernel and pooling sizes: at most a digit's side
+device_count = int_range(1, 64)  # logical CPU devices, --jobs
 # NumPy's and the backends' seeds are 32-bit: a larger one would fail only after start-up
 seed = number(_integer, lambda v: 0 <= v < 2**32, "expected a seed from 0 to 4294967295")
 dropout_rate = number(_float, lambda v: 0 <= v < 1, "dropout rate must be in [0, 1)")
@@ -123,9 +123,9 @@ def training_parser(doc, *, epochs, batch_size, optimizer, dropout):
     """The flags every training script shares, with its book defaults, listed after its own."""
     parser = new_parser(doc)
     shared = parser.add_argument_group("the flags every training script shares")
-    shared.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
+    shared.add_argument("--epochs", type=epoch_count, default=epochs, metavar="N",
                         help="passes over the training set")
-    shared.add_argument("--batch-size", type=BATCH_SIZE, default=batch_size, metavar="N",
+    shared.add_argument("--batch-size", type=batch_samples, default=batch_size, metavar="N",
                         help="samples per gradient update (the book's batch_size)")
     shared.add_argument("--optimizer", type=optimizer_name, default=optimizer,
                         metavar="{" + ",".join(OPTIMIZERS) + "}",

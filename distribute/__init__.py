@@ -38,7 +38,7 @@ def add_arguments(parser):
                         help="none: one device (a GPU if present); mirrored: every local GPU; "
                              "tpu: the TPU's cores; multi-worker: the machines in TF_CONFIG. "
                              "--batch-size stays the global batch")
-    parser.add_argument("--cpu-devices", type=cli.DEVICES, default=1, metavar="N",
+    parser.add_argument("--cpu-devices", type=cli.device_count, default=1, metavar="N",
                         help="split the CPU into N logical devices for --distribute mirrored on "
                              "a machine without GPUs (TensorFlow backend)")
     cli.after_parse(parser, problem)

@@ -1,6 +1,6 @@
 """Notebooks from the scripts: each listing as a notebook to open beside the book.
 
-    python -m notebooks              # write notebooks/<script>.ipynb from each script, no outputs
+    python -m notebooks              # write each notebook whose script changed (no outputs)
     python -m notebooks --check      # exit 1 when a notebook's cells are not its script's
     python -m notebooks --execute    # write them and run each with its script's defaults
 
@@ -247,10 +247,16 @@ def main(argv=None):
                 stale.append(f"{os.path.relpath(path, ROOT)}: cells {cells} differ from "
                              f"{script}'s")
             continue
+        if not args.execute and os.path.isfile(path) and \
+                not differences(nbformat.read(path, as_version=4), made):
+            print(f"{os.path.relpath(path, ROOT)}: unchanged, its outputs kept")
+            continue
         if args.execute:
             execute(made)
         nbformat.write(made, path)
-        print(f"wrote {os.path.relpath(path, ROOT)}")
+        print(f"wrote {os.path.relpath(path, ROOT)}"
+              + ("" if args.execute else f" without outputs (python -m notebooks --execute "
+                                         f"{script} runs it)"))
     if stale:
         print("\n".join(stale) + "\nregenerate them: python -m notebooks", file=sys.stderr)
         return 1

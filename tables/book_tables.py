@@ -169,8 +169,9 @@ def row_flags(row, protocol=LISTING):
 # each flag a row can set, with the type its script reads it with
 FLAG_TYPES = {"--optimizer": cli.optimizer_name, "--dropout": cli.dropout_rate,
               "--l2": cli.non_negative_float, "--hidden-units": cli.layer_widths,
-              "--activation": lambda value: value, "--filters": cli.WIDTH, "--units": cli.WIDTH,
-              "--epochs": cli.EPOCHS, "--batch-size": cli.BATCH_SIZE}
+              "--activation": lambda value: value, "--filters": cli.layer_width,
+              "--units": cli.layer_width, "--epochs": cli.epoch_count,
+              "--batch-size": cli.batch_samples}
 
 
 def runs_folder(results_dir, protocol, quick=False):

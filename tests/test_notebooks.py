@@ -34,6 +34,17 @@ def test_a_script_changed_without_its_notebook_fails_the_check(tmp_path, monkeyp
     assert make.main(["--check", "mlp_mnist.py"]) == 0
 
 
+def test_regenerating_an_unchanged_notebook_keeps_its_outputs(tmp_path, monkeypatch):
+    shutil.copy(os.path.join(make.ROOT, "mnist_samples.py"), tmp_path)
+    shutil.copytree(make.FOLDER, tmp_path / "notebooks")
+    monkeypatch.setattr(make, "ROOT", str(tmp_path))
+    monkeypatch.setattr(make, "FOLDER", str(tmp_path / "notebooks"))
+    before = (tmp_path / "notebooks" / "mnist_samples.ipynb").read_bytes()
+    assert b'"image/png"' in before  # the committed run's figure
+    assert make.main(["mnist_samples.py"]) == 0
+    assert (tmp_path / "notebooks" / "mnist_samples.ipynb").read_bytes() == before
+
+
 def test_a_notebook_keeps_the_scripts_steps_in_order_without_run_or_argparse():
     notebook = nbformat.read(make.notebook_path("cnn_mnist.py"), as_version=4)
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
