@@ -16,3 +16,8 @@ Beside it, importing from it and never the other way: distribute/ (--distribute)
 (reproduce.py and the results index). The protocol experiment lives beside its runs in
 results/investigations/protocols/.
 """
+import os
+
+# The scripts draw into files (plots.py) whatever backend the environment names for matplotlib:
+# one it does not know would stop matplotlib's import, which Keras' own import starts.
+os.environ.pop("MPLBACKEND", None)

@@ -25,7 +25,6 @@ import tempfile
 import threading
 from datetime import datetime, timezone
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from companion import lifecycle
@@ -34,7 +33,7 @@ from companion.callbacks import finite_or_none
 from companion.environment import environment
 from companion.errors import UserError
 from companion.files import abandoned, hold
-from companion.plots import confusion_matrix, plot_confusion, plot_curves, plot_misclassified
+from companion.plots import confusion_matrix, plot_confusion, plot_curves, plot_misclassified, plt
 
 GRAPHVIZ_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; "
                  "macOS: brew install graphviz)")

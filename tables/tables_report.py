@@ -11,9 +11,8 @@ import os
 import statistics
 from datetime import datetime
 
-import matplotlib
-
 from companion.files import replacing, write_atomically
+from companion.plots import plt
 from tables.book_tables import (
     CHOSEN,
     LISTING,
@@ -26,9 +25,6 @@ from tables.book_tables import (
     finished_record,
     table_runs_folder,
 )
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 def record_minutes(record):

@@ -35,3 +35,12 @@ def test_predict_digit_run_through_a_link_finds_the_committed_model(tmp_path):
                                text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "seven.jpg: 7 (" in completed.stdout
+
+
+def test_a_matplotlib_backend_it_does_not_know_is_ignored(tmp_path):
+    """The scripts draw into files: MPLBACKEND=nonsense used to stop matplotlib's import."""
+    completed = subprocess.run([sys.executable, "mnist_samples.py", "--dry-run", "--results-dir",
+                                str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                               timeout=300, env={**os.environ, "MPLBACKEND": "nonsense"})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert len(list(tmp_path.glob("mnist_samples/*/mnist-samples.png"))) == 1
