@@ -103,7 +103,7 @@ def main_steps(lines, main_node, functions):
             text = text.replace("return ", kept, 1)
         pending.append(text.strip("\n"))
         needed = []
-        for name in sorted(called_names(statement), key=lambda n: functions.get(n, (0,))[0]):
+        for name in in_source_order(called_names(statement), functions):
             needed += [n for n in dependencies(name, functions)
                        if n not in defined and n not in needed]
         if needed:
@@ -115,12 +115,17 @@ def main_steps(lines, main_node, functions):
     return cells
 
 
+def in_source_order(names, functions):
+    """`names` with the script's functions among them in the order the script defines them."""
+    return sorted(names, key=lambda name: functions.get(name, (0,))[0])
+
+
 def dependencies(name, functions, seen=()):
     """`name` and the script's functions it calls, the called ones first."""
     if name not in functions or name in seen:
         return []
     order = []
-    for called in sorted(called_names(functions[name][2]), key=lambda n: functions.get(n, (0,))[0]):
+    for called in in_source_order(called_names(functions[name][2]), functions):
         order += [n for n in dependencies(called, functions, (*seen, name)) if n not in order]
     return [*order, name]
 

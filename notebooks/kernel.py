@@ -15,9 +15,9 @@ _started = {}
 
 def command_line(script, flags, build_parser):
     """The script's parser and the command line that gives the parameter cell's `flags`, only
-    those that differ from the script's defaults. sys.argv becomes
-    that command line, as a terminal would set it: the parser's name and the run's record (the
-    command that repeats it) come from there."""
+    those that differ from the script's defaults. sys.argv becomes that command line, as a
+    terminal would set it: the parser's name and the run's record (the command that repeats
+    it) come from there."""
     sys.argv = [script]
     parser = build_parser()
     argv = []
