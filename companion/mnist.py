@@ -57,9 +57,10 @@ def pure_ml_path():
 
 
 def shown(path):
-    """A path as the record keeps it: from the installed packages or the home folder, so that
-    no record names a folder of the machine that made it."""
-    for folder, name in ((sysconfig.get_paths()["purelib"], "site-packages"),
+    """A path as the record keeps it: from the installed packages, the project or the home
+    folder, so that no record names a folder of the machine that made it."""
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for folder, name in ((sysconfig.get_paths()["purelib"], "site-packages"), (project, ""),
                          (os.path.expanduser("~"), "~")):
         if path.startswith(os.path.join(folder, "")):
             return os.path.join(name, os.path.relpath(path, folder))

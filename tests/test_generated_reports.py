@@ -126,3 +126,16 @@ def test_chosen_protocol_is_the_one_the_rule_picks_from_the_records():
     # the chosen protocol trains each table under the rule's choice for it
     assert {table: book_tables.table_protocol(book_tables.CHOSEN, table)
             for table in choice} == choice
+
+
+def test_no_committed_record_or_notebook_names_a_folder_of_the_machine_that_made_it():
+    tracked = subprocess.run(["git", "ls-files", "results", "notebooks"], cwd=ROOT, text=True,
+                             capture_output=True, check=True).stdout.split()
+    named = []
+    for path in tracked:
+        if path.endswith((".json", ".ipynb", ".md")):
+            with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+                text = f.read()
+            named += [(path, folder) for folder in ("/root/", "/home/", "/Users/", "/work/",
+                                                    "/tmp/", "C:\\\\Users") if folder in text]
+    assert named == []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from companion import download, errors, mnist
-from conftest import run_script
+from conftest import ROOT, run_script
 
 BOOK_TRAIN_COUNTS = {0: 5923, 1: 6742, 2: 5958, 3: 6131, 4: 5842,
                      5: 5421, 6: 5918, 7: 6265, 8: 5851, 9: 5949}
@@ -37,6 +37,14 @@ def keras_home(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     os.makedirs(tmp_path / "keras" / "datasets")
     return tmp_path / "keras"
+
+
+def test_a_keras_file_inside_the_project_is_named_from_the_project(monkeypatch):
+    # a KERAS_HOME inside the project (a GPU machine's copy) is no folder of that machine
+    monkeypatch.setattr(mnist.os.path, "expanduser", lambda path: "/nowhere")
+    inside = os.path.join(ROOT, ".gpu", "keras", "datasets", "mnist.npz")
+    assert mnist.shown(inside) == os.path.join(".gpu", "keras", "datasets", "mnist.npz")
+    assert mnist.shown("/elsewhere/mnist.npz") == "/elsewhere/mnist.npz"
 
 
 def write_npz(path, data):
