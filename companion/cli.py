@@ -9,7 +9,7 @@ import json
 import math
 import os
 
-from companion import lifecycle
+from companion import lifecycle, packages
 from companion.errors import shortened
 from companion.files import results_dir_problem
 
@@ -163,16 +163,16 @@ def add_common_arguments(parser, dry_run="smoke test: 2,048 training digits, one
 
 
 def parse(parser, argv=None, check=None, results_folder=None):
-    """Parse and check the arguments; exit 2 with one line on anything wrong. `check(args)`
-    returns the script's own problem or None; `results_folder` is the folder the run will make
-    under --results-dir (default: the script's name), checked now rather than after training.
-    The command line (argv None) is parsed once a run, before Keras loads, and an interrupt
-    from then on ends the script in one line."""
+    """Parse and check the arguments once a run, before Keras loads; one line, exit 2, on
+    anything wrong. `check(args)`: the script's own problem or None; `results_folder`: the folder
+    the run makes under --results-dir (default: the script's name). Ctrl-C: one line from here."""
     if argv is None:
         if parser.prog in _FROM_THE_COMMAND_LINE:
             return _FROM_THE_COMMAND_LINE[parser.prog]
         lifecycle.stop_cleanly_while_starting()
     args = parser.parse_args(argv)
+    if packages.missing():
+        parser.error(packages.missing())
     backend = configured_backend()
     if backend not in TRAINING_BACKENDS:
         named_by = "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else "keras.json's backend"

@@ -44,3 +44,34 @@ def test_a_matplotlib_backend_it_does_not_know_is_ignored(tmp_path):
                                timeout=300, env={**os.environ, "MPLBACKEND": "nonsense"})
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert len(list(tmp_path.glob("mnist_samples/*/mnist-samples.png"))) == 1
+
+
+def test_a_python_without_the_packages_gets_one_line_before_any_import(tmp_path):
+    """A new terminal where .venv was not activated: a Python without NumPy or Keras (here
+    `python -S`, which leaves site-packages out) is told what to do, not a traceback."""
+    for script in ("mlp_mnist.py", "predict_digit.py"):
+        completed = subprocess.run([sys.executable, "-S", script, "--results-dir",
+                                    str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                                   timeout=60)
+        assert completed.returncode == 2, completed.stderr[-2000:]
+        assert completed.stderr.startswith(f"{script}: error: this Python ({sys.executable}) "
+                                           f"has no numpy and no keras: "), completed.stderr
+        assert len(completed.stderr.splitlines()) == 1
+
+
+def test_the_missing_packages_line_names_the_projects_venv_when_this_python_is_another(
+        tmp_path, monkeypatch):
+    from companion import packages
+
+    monkeypatch.setattr(packages.importlib.util, "find_spec",
+                        lambda name: None if name == "keras" else object())
+    monkeypatch.setattr(packages, "PROJECT", str(tmp_path))
+    monkeypatch.setattr(packages.sys, "prefix", str(tmp_path))
+    assert packages.missing().endswith("has no keras: install what the scripts need "
+                                       "(python -m pip install -r requirements.txt)")
+    (tmp_path / ".venv").mkdir()
+    assert packages.missing().endswith("has no keras: activate the project's .venv first "
+                                       "(. .venv/bin/activate; on Windows "
+                                       ".venv\\Scripts\\Activate.ps1)")
+    monkeypatch.setattr(packages.sys, "prefix", str(tmp_path / ".venv"))
+    assert "install what the scripts need" in packages.missing()
