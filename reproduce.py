@@ -23,7 +23,7 @@ recorded as failed, with the reason, and the run goes on.
 import argparse
 import os
 
-from companion import cli, lifecycle  # isort: skip
+from companion import cli, keras_setup, lifecycle  # isort: skip
 from tables.book_tables import BOOK_TABLES, LISTING, PROTOCOLS, SCRIPTS  # isort: skip
 
 
@@ -188,7 +188,7 @@ def stop_child(child):
 def main(argv=None):
     parser = build_parser()
     args = cli.parse(parser, argv)
-    backend = cli.configured_backend()
+    backend = keras_setup.configured_backend()
     if not args.report and importlib.util.find_spec(backend) is None:  # every row would fail
         parser.error(f"the Keras backend {backend!r} needs the package {backend!r}, which is not "
                      f"installed (pip install {backend}), or set KERAS_BACKEND=tensorflow")

@@ -3,7 +3,7 @@
 - errors       the one exception for a problem the reader can fix (one line, exit 2)
 - files        where a run may write (checked first); a file written all at once
 - lifecycle    how a script ends: one line and a status for bad input, Ctrl-C, kill, full disk
-- packages     this Python has NumPy and Keras, or one line: activate .venv
+- keras_setup  what Keras will start with (packages, keras.json, backend), read first
 - cli          the flags with the book's defaults, checked before Keras is imported
 - backend      Keras started quietly; the devices
 - download     Keras' own downloads, never hanging without a network

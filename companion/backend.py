@@ -13,8 +13,8 @@ import os
 import sys
 import tempfile
 
-from companion.cli import configured_backend
 from companion.errors import UserError
+from companion.keras_setup import configured_backend
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -1,33 +1,19 @@
 """The command line the scripts share: flags with the book's defaults, checked before any work.
 
 Every bad value ends the script with exit status 2 and one line, `script.py: error: ...`,
-before Keras is imported, any data is loaded or any file is written. Nothing here imports Keras:
-the backend is the one Keras will start (KERAS_BACKEND, else keras.json), read as Keras reads it.
+before Keras is imported, any data is loaded or any file is written (companion/keras_setup.py
+reads what Keras will start with).
 """
 import argparse
-import json
 import math
 import os
 
-from companion import lifecycle, packages
+from companion import keras_setup, lifecycle
 from companion.errors import shortened
 from companion.files import results_dir_problem
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 _FROM_THE_COMMAND_LINE = {}  # script name: its flags, parsed once a run
-TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, openvino) cannot fit
-
-
-def configured_backend():
-    """The backend Keras will start: $KERAS_BACKEND, else keras.json's, else tensorflow."""
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    try:
-        with open(os.path.join(home, "keras.json"), encoding="utf-8") as f:
-            return json.load(f).get("backend", "tensorflow")
-    except (OSError, ValueError, AttributeError):
-        return "tensorflow"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -171,13 +157,9 @@ def parse(parser, argv=None, check=None, results_folder=None):
             return _FROM_THE_COMMAND_LINE[parser.prog]
         lifecycle.stop_cleanly_while_starting()
     args = parser.parse_args(argv)
-    if packages.missing():
-        parser.error(packages.missing())
-    backend = configured_backend()
-    if backend not in TRAINING_BACKENDS:
-        named_by = "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else "keras.json's backend"
-        parser.error(f"{named_by}={shortened(backend)}: these scripts train with "
-                     f"{', '.join(TRAINING_BACKENDS)}; set KERAS_BACKEND to one of them")
+    if keras_setup.problem():
+        parser.error(keras_setup.problem())
+    backend = keras_setup.configured_backend()
     if getattr(args, "dry_run", False) and hasattr(args, "epochs"):
         args.epochs = 1
     folder = results_folder or os.path.splitext(os.path.basename(parser.prog))[0]

@@ -61,17 +61,29 @@ def test_a_python_without_the_packages_gets_one_line_before_any_import(tmp_path)
 
 def test_the_missing_packages_line_names_the_projects_venv_when_this_python_is_another(
         tmp_path, monkeypatch):
-    from companion import packages
+    from companion import keras_setup
 
-    monkeypatch.setattr(packages.importlib.util, "find_spec",
+    monkeypatch.setattr(keras_setup.importlib.util, "find_spec",
                         lambda name: None if name == "keras" else object())
-    monkeypatch.setattr(packages, "PROJECT", str(tmp_path))
-    monkeypatch.setattr(packages.sys, "prefix", str(tmp_path))
-    assert packages.missing().endswith("has no keras: install what the scripts need "
+    monkeypatch.setattr(keras_setup, "PROJECT", str(tmp_path))
+    monkeypatch.setattr(keras_setup.sys, "prefix", str(tmp_path))
+    assert keras_setup.problem().endswith("has no keras: install what the scripts need "
                                        "(python -m pip install -r requirements.txt)")
     (tmp_path / ".venv").mkdir()
-    assert packages.missing().endswith("has no keras: activate the project's .venv first "
+    assert keras_setup.problem().endswith("has no keras: activate the project's .venv first "
                                        "(. .venv/bin/activate; on Windows "
                                        ".venv\\Scripts\\Activate.ps1)")
-    monkeypatch.setattr(packages.sys, "prefix", str(tmp_path / ".venv"))
-    assert "install what the scripts need" in packages.missing()
+    monkeypatch.setattr(keras_setup.sys, "prefix", str(tmp_path / ".venv"))
+    assert "install what the scripts need" in keras_setup.problem()
+
+
+def test_a_keras_json_holding_no_settings_object_is_one_line(tmp_path):
+    (tmp_path / "keras.json").write_text("[1, 2]")
+    completed = subprocess.run([sys.executable, "mlp_mnist.py", "--dry-run", "--results-dir",
+                                str(tmp_path / "results")], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60, env={**os.environ,
+                                                           "KERAS_HOME": str(tmp_path)})
+    assert completed.returncode == 2
+    assert completed.stderr == (f"mlp_mnist.py: error: {tmp_path / 'keras.json'} holds no "
+                                f"settings object, which stops Keras; fix it or delete it\n")
+    assert not (tmp_path / "results").exists()
