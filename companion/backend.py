@@ -12,6 +12,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import warnings
 
 from companion.errors import UserError
 from companion.keras_setup import configured_backend
@@ -70,6 +71,9 @@ def devices():
 
 def _import_keras():
     backend = configured_backend()
+    # Keras' own calls that NumPy 2 deprecates are no reader's to fix: under PYTHONWARNINGS=error
+    # they would stop a run once it has trained
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"keras\.")
     try:
         with quiet_native_stderr():
             import keras

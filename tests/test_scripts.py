@@ -57,7 +57,8 @@ def assert_log_lines_per_epoch(stdout, epochs):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("script", sorted(TRAINING_SCRIPTS))
 def test_training_script_smoke_run(script, backend, results_dir):
-    env = {**os.environ, "KERAS_BACKEND": backend}
+    # warnings as errors too: a reader's PYTHONWARNINGS=error must not stop a run
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONWARNINGS": "error"}
     completed = run_script(script, "--dry-run", "--results-dir", results_dir, env=env)
     assert completed.returncode == 0, completed.stderr
     assert "Traceback" not in completed.stderr
