@@ -13,6 +13,11 @@ looked at while tuning. The steps are never told which condition made a picture.
 
     python results/investigations/handwriting/measure.py --part held-out   # then the page:
     python results/investigations/handwriting/measure.py --report
+
+`--without-photo` reads the same optdigits, both parts, with no photo at all: MNIST's own steps
+(the ink's box scaled to 20 pixels, centred by its mass) on each 8x8 digit as
+optdigits_pictures scales it up. No picture step is in the way there, so it is the most a
+pipeline that makes MNIST digits could give a model on them (`without-photo.json`).
 """
 import argparse
 import collections
@@ -44,25 +49,97 @@ def plain_resize(picture):
     return np.clip(np.asarray(small), 0, 255).astype(np.uint8)
 
 
-def optdigits_pictures(which):
+def optdigits_digits(which):
+    """(index, digit, ink) of optdigits' even or odd indices: each 8x8 digit scaled up to 230
+    pixels a side, its ink from 0 to 1."""
     import numpy as np
     from PIL import Image
     from sklearn.datasets import load_digits
 
-    from handwriting import pen_digits
-
     data = load_digits()
-    indices = range(0 if which == "even" else 1, len(data.target), 2)
-    for number, index in enumerate(indices):
-        condition = pen_digits.CONDITIONS[number % len(pen_digits.CONDITIONS)]
-        rng = np.random.default_rng([index, 8])
+    for index in range(0 if which == "even" else 1, len(data.target), 2):
         eight = data.images[index].astype(np.float32) / 16
         big = np.asarray(Image.fromarray(eight, mode="F").resize((230, 230),
                                                                   Image.Resampling.BICUBIC))
+        yield index, int(data.target[index]), np.clip(big, 0, 1)
+
+
+def optdigits_pictures(which):
+    import numpy as np
+
+    from handwriting import pen_digits
+
+    for number, (index, digit, big) in enumerate(optdigits_digits(which)):
+        condition = pen_digits.CONDITIONS[number % len(pen_digits.CONDITIONS)]
+        rng = np.random.default_rng([index, 8])
         strength = np.zeros((360, 360))
-        strength[65:295, 65:295] = np.clip(big, 0, 1)
-        yield {"source": "optdigits", "index": index, "digit": int(data.target[index]),
+        strength[65:295, 65:295] = big
+        yield {"source": "optdigits", "index": index, "digit": digit,
                "condition": condition}, pen_digits.photo(strength, condition, rng)
+
+
+def mnist_steps(big):
+    """MNIST's own steps on a digit's ink (0-1, no paper): the ink's box scaled to BOX pixels
+    on its longer side, then centred by its mass, as handwriting/digits.py ends."""
+    import numpy as np
+    from PIL import Image
+
+    from handwriting import digits
+
+    ink = np.where(big >= digits.NOISE, big * 255, 0).astype(np.float32)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    scale = digits.BOX / max(ink.shape)
+    size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
+    small = np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.LANCZOS),
+                       dtype=np.float64)
+    return digits.centred(np.clip(small * (255 / max(small.max(), 1e-9)), 0, 255))
+
+
+def without_photo():
+    """Every model's answers on optdigits' digits through mnist_steps, both parts."""
+    import keras
+    import numpy as np
+
+    import predict_digit
+
+    record = {"command": "python results/investigations/handwriting/measure.py "
+                         "--without-photo", "code": commit(), "machine": machine(keras),
+              "models": {}}
+    for name in (None, *MODELS):
+        path = model_path(name, predict_digit)
+        model, preprocess = predict_digit.load(path)
+        answers = {}
+        for part, settings in PARTS.items():
+            digits_ = list(optdigits_digits(settings["optdigits"]))
+            outputs = model.predict(preprocess(np.stack([mnist_steps(big)
+                                                         for _, _, big in digits_])), verbose=0)
+            answers[part] = [{"index": index, "digit": digit, "answer": int(np.argmax(output))}
+                             for (index, digit, _), output in zip(digits_, outputs)]
+        record["models"][os.path.relpath(path, ROOT)] = answers
+    write_record("without-photo.json", record)
+
+
+def commit():
+    """The code that measures."""
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, cwd=ROOT).stdout.strip()
+
+
+def machine(keras):
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, keras {keras.__version__} "
+            f"({keras.backend.backend()})")
+
+
+def model_path(name, predict_digit):
+    return (os.path.join(HERE, name, "model.keras") if name
+            else predict_digit.default_model("cnn"))
+
+
+def write_record(name, record):
+    with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=1)
+        f.write("\n")
 
 
 def generated_pictures(seeds):
@@ -82,10 +159,7 @@ def measure(part, model_name=None):
     from companion.errors import UserError
     from handwriting import digits
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=ROOT).stdout.strip()  # the code that measures
-    path = (os.path.join(HERE, model_name, "model.keras") if model_name
-            else predict_digit.default_model("cnn"))
+    path = model_path(model_name, predict_digit)
     model, preprocess = predict_digit.load(path)
     settings = PARTS[part]
     rows = []
@@ -106,14 +180,9 @@ def measure(part, model_name=None):
     record = {"part": part, "command": f"python results/investigations/handwriting/measure.py "
                                        f"--part {part}"
                                        + (f" --model {model_name}" if model_name else ""),
-              "model": os.path.relpath(path, ROOT), "code": commit,
-              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, keras "
-                         f"{keras.__version__} ({keras.backend.backend()})",
+              "model": os.path.relpath(path, ROOT), "code": commit(), "machine": machine(keras),
               "settings": settings, "pictures": rows}
-    name = f"{part}-{model_name}.json" if model_name else f"{part}.json"
-    with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=1)
-        f.write("\n")
+    write_record(f"{part}-{model_name}.json" if model_name else f"{part}.json", record)
     return record
 
 
@@ -126,13 +195,16 @@ def table(rows, group, title):
     groups = collections.defaultdict(list)
     for row in rows:
         groups[row[group]].append(row)
-    lines = [f"| {title} | pictures | pipeline right | plain resize right | refused |",
-             "|---|---|---|---|---|"]
+    unphotographed = all("without_photo" in row for row in rows)
+    lines = [f"| {title} | pictures | pipeline right | plain resize right | refused |"
+             + (" no photo: MNIST's steps on the 8x8 digit |" if unphotographed else ""),
+             "|---|---|---|---|---|" + ("---|" if unphotographed else "")]
     for name in sorted(groups, key=lambda g: (str(type(g)), g)):
         members = groups[name]
         refused = sum("refused" in row for row in members)
         lines.append(f"| {name} | {len(members)} | {share(members)} | "
-                     f"{share(members, 'plain_answer')} | {refused} |")
+                     f"{share(members, 'plain_answer')} | {refused} |"
+                     + (f" {share(members, 'without_photo')} |" if unphotographed else ""))
     return lines
 
 
@@ -144,6 +216,14 @@ def report():
              "`python results/investigations/handwriting/measure.py --part PART`. How the "
              "pictures are made and which part is which: the script's docstring. A refused "
              "picture (one line, no answer) counts as not right.", ""]
+    unphotographed = {}
+    if os.path.exists(os.path.join(HERE, "without-photo.json")):
+        with open(os.path.join(HERE, "without-photo.json"), encoding="utf-8") as f:
+            unphotographed = json.load(f)
+        lines += [f"The column \"no photo\" reads the same optdigits with no photo and no "
+                  f"picture step: MNIST's own steps on each 8x8 digit, the most a pipeline that "
+                  f"makes MNIST digits could give the model (`{unphotographed['command']}`, code "
+                  f"{unphotographed['code']}, {unphotographed['machine']}).", ""]
     for part in ("held-out", "tune", *(f"{part}-{name}" for part in ("held-out", "tune")
                                        for name in MODELS)):
         path = os.path.join(HERE, f"{part}.json")
@@ -152,6 +232,11 @@ def report():
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
         rows = record["pictures"]
+        answers = {row["index"]: row["answer"] for row in unphotographed.get(
+            "models", {}).get(record["model"], {}).get(record["part"], [])}
+        for row in rows:
+            if row["source"] == "optdigits" and row["index"] in answers:
+                row["without_photo"] = answers[row["index"]]
         confident = [row for row in rows if row.get("confidence", 0) > 0.99]
         confident_wrong = sum(row["answer"] != row["digit"] for row in confident)
         undoubted = [row for row in confident if not row["doubts"]]
@@ -169,7 +254,9 @@ def report():
         for source in ("pen strokes", "optdigits"):
             members = [row for row in rows if row["source"] == source]
             lines += [f"**{source}**: pipeline {share(members)}, plain resize "
-                      f"{share(members, 'plain_answer')}.", ""]
+                      f"{share(members, 'plain_answer')}"
+                      + (f"; no photo {share(members, 'without_photo')}" if members and all(
+                          "without_photo" in row for row in members) else "") + ".", ""]
             lines += table(members, "condition", "condition") + [""]
             lines += table(members, "digit", "digit") + [""]
         styles = [row for row in rows if row["source"] == "pen strokes"]
@@ -185,11 +272,15 @@ def main():
     parser.add_argument("--part", choices=sorted(PARTS))
     parser.add_argument("--model", choices=MODELS, default=None,
                         help="a model beside this script (default: the committed CNN listing's)")
+    parser.add_argument("--without-photo", action="store_true",
+                        help="every model on optdigits' 8x8 digits with no photo (both parts)")
     parser.add_argument("--report", action="store_true", help="rewrite README.md only")
     args = parser.parse_args()
+    sys.path.insert(0, ROOT)
     if args.part:
-        sys.path.insert(0, ROOT)
         measure(args.part, args.model)
+    if args.without_photo:
+        without_photo()
     report()
 
 
