@@ -55,8 +55,8 @@ def build_parser():
                              "many-core machine; on 2 cores 1 is fastest)")
     parser.add_argument("--verbose", action="store_true",
                         help="show each script's own output (progress bars)")
-    parser.add_argument("--book-table", default=os.path.relpath(BOOK_TABLES), metavar="CSV",
-                        help="the CSV of rows to reproduce")
+    parser.add_argument("--book-table", metavar="CSV",
+                        help="the CSV of rows to reproduce (default: tables/book_tables.csv)")
     parser.add_argument("--results-dir", default="results", metavar="DIR",
                         help="where tables/ (the runs) and TABLES.md go")
     return parser
@@ -192,6 +192,7 @@ def main(argv=None):
     if not args.report and importlib.util.find_spec(backend) is None:  # every row would fail
         parser.error(f"the Keras backend {backend!r} needs the package {backend!r}, which is not "
                      f"installed (pip install {backend}), or set KERAS_BACKEND=tensorflow")
+    args.book_table = args.book_table or BOOK_TABLES
     try:
         rows = read_book_rows(args.book_table)
     except (OSError, KeyError, ValueError) as error:

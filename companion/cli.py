@@ -157,6 +157,10 @@ def parse(parser, argv=None, check=None, results_folder=None):
             return _FROM_THE_COMMAND_LINE[parser.prog]
         lifecycle.stop_cleanly_while_starting()
     args = parser.parse_args(argv)
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # relative paths, the results folder among them, mean nothing
+        parser.error("the folder this terminal is in was deleted; cd into one that exists")
     if keras_setup.problem():
         parser.error(keras_setup.problem())
     backend = keras_setup.configured_backend()

@@ -87,3 +87,16 @@ def test_a_keras_json_holding_no_settings_object_is_one_line(tmp_path):
     assert completed.stderr == (f"mlp_mnist.py: error: {tmp_path / 'keras.json'} holds no "
                                 f"settings object, which stops Keras; fix it or delete it\n")
     assert not (tmp_path / "results").exists()
+
+
+def test_a_deleted_working_folder_is_one_line(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    for script in ("mlp_mnist.py", "reproduce.py"):
+        completed = subprocess.run([sys.executable, os.path.join(ROOT, script)], cwd=gone,
+                                   preexec_fn=lambda: os.rmdir(gone), capture_output=True,
+                                   text=True, timeout=60)
+        assert completed.returncode == 2, completed.stderr[-2000:]
+        assert completed.stderr == (f"{script}: error: the folder this terminal is in was "
+                                    f"deleted; cd into one that exists\n")
+        gone.mkdir()
