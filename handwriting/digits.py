@@ -6,9 +6,11 @@ its centre of mass. A photo or a drawing needs these steps before that, which MN
 had already, in to_mnist's order:
 
 1. ink: find the paper (transparent, or the tone of most of the picture), even out the light
-   falling on it (a quadratic surface, lowered where a shadow is: scipy.ndimage.grey_closing),
-   make the ink bright on black whatever its colour, drop the paper's grain;
-2. without_ruled_lines: a ruled or squared page's lines, except where a stroke crosses them;
+   falling on it (a quadratic surface, lowered where a shadow is: scipy.ndimage.grey_closing;
+   the ink's darkness taken as a share of that light), make the ink bright on black whatever
+   its colour, drop the paper's grain;
+2. without_ruled_lines: a ruled or squared page's lines, except where a stroke crosses them
+   (and a line the digit hides most of, where the spacing of the others puts it);
 3. digit_region: the digit's own marks (skimage.measure.label, scipy.ndimage.find_objects),
    not specks, a phone's bars, a desk, or a level line running well past the digit;
 4. thickened, then scaled and centred as MNIST's were.
@@ -141,7 +143,10 @@ def ink(image):
     # tone of most of the picture (the paper: a desk may show around it): made the first
     # kind, then the ink is how much darker than the paper's own light it is
     paper = gray if np.median(gray) >= 128 else 255 - gray
-    signed = paper_light(paper) - paper
+    # a photo's brightness is the light times what the paper or ink gives back: the ink is
+    # its darkness as a share of the light there, so a stroke in a shadow weighs as in full light
+    light = paper_light(paper)
+    signed = (light - paper) * (255 / np.maximum(light, 1))
     # the paper's grain (camera noise, texture, JPEG), measured before anything is clipped so
     # that noise never counts as ink: from what lies below the light's surface, which is paper
     # alone (ink and a desk around the sheet lie above it), however little of the picture the
@@ -305,6 +310,16 @@ def line_bands(strength):
             if end - start <= thickest]
     if len(thin) < 2:
         return None
+    # a page's lines are evenly spaced: a line the digit hides more than half of is still there,
+    # where the spacing of the lines found puts it, thin and showing over a fifth of its length
+    centres = [(start + end - 1) / 2 for start, end in thin]
+    spacing = min(np.diff(centres))
+    partly = np.flatnonzero(np.diff(np.concatenate([[0], (counts > 0.2 * width).astype(int),
+                                                    [0]])))
+    for start, end in zip(partly[::2], partly[1::2]):
+        steps = ((start + end - 1) / 2 - centres[0]) / spacing
+        if end - start <= thickest and abs(steps - round(steps)) * spacing <= 2:
+            thin.append((start, end))
     on_line = np.zeros(counts.size + 2, dtype=bool)
     for start, end in thin:
         on_line[max(start - 2, 0):end + 2] = True

@@ -479,6 +479,31 @@ def test_ruled_lines_go_and_a_level_stroke_alone_stays():
     assert np.array_equal(digits.without_ruled_lines(alone), alone)
 
 
+def test_a_line_the_digit_hides_most_of_still_goes_where_the_spacing_puts_it():
+    """Squared paper under a large, thick digit: the upright line through it shows over less
+    than half its length, yet lies where the other lines' spacing puts it, so it goes above
+    and below the digit (it stayed whole, and the digit's box ran the page's height)."""
+    strength = np.zeros((400, 400))
+    for at in range(20, 400, 60):
+        strength[:, at:at + 2] = strength[at:at + 2, :] = 255  # squared paper
+    strength[90:330, 170:230] = 255  # a thick stroke over the line at 200 for 240 of 400 rows
+    cleaned = digits.without_ruled_lines(strength)
+    assert not cleaned[:85, 200:202].any() and not cleaned[335:, 200:202].any()
+    assert (cleaned[90:330, 170:230] == 255).all()
+
+
+def test_a_stroke_in_a_shadow_weighs_what_it_weighs_in_full_light():
+    """A third of the page in a thumb's shadow (half the light): the same ink there is found as
+    strong as in the light, its darkness being a share of the light falling on it."""
+    reflectance = np.full((400, 400), 0.94)
+    reflectance[100:300, 95:105] = reflectance[100:300, 315:325] = 0.3  # two strokes alike
+    light = np.full((400, 400), 250.0)
+    light[:, 270:] = 125.0  # the right third in shadow
+    strength = digits.ink(Image.fromarray((reflectance * light).astype(np.uint8), mode="L"))
+    in_light, in_shadow = strength[150:250, 97:103].mean(), strength[150:250, 317:323].mean()
+    assert in_shadow == pytest.approx(in_light, rel=0.1)
+
+
 def test_a_ruled_line_through_the_digit_is_said_in_the_answers_line():
     """Where a step took a line's ink off inside the digit, the answer says to check what the
     model saw; a plain picture's says nothing more (issue 38)."""
