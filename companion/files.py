@@ -98,9 +98,8 @@ def remove_abandoned_writes(folder):
 
 @contextlib.contextmanager
 def replacing(path, mode, suffix):
-    """A temporary file beside `path` that replaces it when the block ends, and is removed when
-    the block is stopped (Ctrl-C, kill): a stop leaves the old file or the new one, never half
-    of one, and no stray temporary file."""
+    """A temporary file beside `path` that replaces it when the block ends, removed if the block
+    is stopped (Ctrl-C, kill): the old file or the new one, never half of one, no stray file."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
     remove_abandoned_writes(folder)
@@ -147,11 +146,13 @@ def results_dir_problem(path, folder=None):
     inside = os.path.join(path, folder) if folder else None
     if inside and os.path.lexists(inside) and not os.path.isdir(inside):
         return f"{inside!r} is a file, where this script's runs go in a folder of that name"
+    if inside and os.path.isdir(inside):  # the runs go in there: it must take them
+        existing = os.path.abspath(inside)
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
         target = os.path.abspath(path)
-        where = "" if target == existing else f", where {target!r} would be made"
+        where = "" if existing.startswith(target) else f", where {target!r} would be made"
         return f"cannot write to {existing!r}{where} ({error.strerror or error})"
     return None

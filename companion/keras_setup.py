@@ -1,6 +1,5 @@
-"""What Keras will start with, read before it is imported: the packages this Python has and the
-backend KERAS_BACKEND or keras.json names. One line for what would stop it, which is mostly a
-new terminal where the project's .venv was not activated again."""
+"""What Keras will start with, read before it is imported: this Python's packages, keras.json,
+the backend. One line for what would stop it (mostly a terminal without the .venv activated)."""
 import importlib.util
 import json
 import os
@@ -14,8 +13,8 @@ TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, open
 
 def keras_json():
     """keras.json's path and what it holds (None when absent or not JSON: Keras ignores it)."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    path = os.path.join(home, "keras.json")
+    path = os.path.join(os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras"),
+                        "keras.json")
     try:
         with open(path, encoding="utf-8") as f:
             return path, json.load(f)
@@ -32,8 +31,8 @@ def configured_backend():
 
 
 def problem():
-    """None, or the line for what would stop Keras: no NumPy or Keras in this Python (found, not
-    imported: cheap), a keras.json Keras cannot read, a backend that cannot train."""
+    """None, or the line: no NumPy or Keras here (found, not imported), a keras.json that stops
+    Keras, a backend that cannot train."""
     absent = [name for name in ("numpy", "keras") if importlib.util.find_spec(name) is None]
     if absent:
         venv = os.path.join(PROJECT, ".venv")

@@ -43,9 +43,8 @@ def _interrupted_while_starting(signum, frame):
 
 
 def open_closed_streams():
-    """A stdout or stderr closed at launch (`>&-`, `2>&-`) becomes /dev/null: what would be
-    printed there is dropped and the run still writes its results; and no file the run opens
-    can take descriptor 1 or 2 and receive its output."""
+    """A stdout or stderr closed at launch (`>&-`, `2>&-`) becomes /dev/null: the run still
+    writes its results, and no file it opens takes descriptor 1 or 2."""
     for descriptor, name in ((1, "stdout"), (2, "stderr")):
         try:
             os.fstat(descriptor)
@@ -116,17 +115,11 @@ class Stopped(KeyboardInterrupt):
 
 
 class _StopRequest:
-    """Ctrl-C and `kill` while the backend trains or evaluates wait for the end of the step.
-
-    Python raises a signal's exception at whatever line is running, and inside the backend's
-    tracing or conversion code it can be turned into another error (a TypeError "Failed to
-    convert elements") or leave the backend's threads to abort the process (SIGABRT). So from
-    the start to the end of fit(), evaluate() and predict() (callbacks.ProgressBar or
-    backend_call() marks them) the request is kept and raised at the next step's end or when
-    the call returns; elsewhere it is raised at once, and kept too: raised inside a cleanup
-    callback (JAX's, a weakref's), it is printed as "Exception ignored" and lost, so the next
-    step, the write of the results and the end of main() raise it again.
-    """
+    """Ctrl-C and `kill` during fit(), evaluate() or predict() wait for the step's end: raised
+    inside the backend's tracing, a signal's exception turns into another error or aborts the
+    process (SIGABRT). Elsewhere it is raised at once and kept too, since raised in a cleanup
+    callback it is only printed ("Exception ignored"): the next step, the write and main()'s
+    end raise it again."""
     backend_calls = 0
     pending = None
 
@@ -188,11 +181,9 @@ def _quiet_for_kept_stops(unraisable, report=sys.unraisablehook):
 
 
 def run_main(main, argv=None, kept_on_write_error="nothing of this run was kept"):
-    """Run a script's main() so that every way it can end is one line, not a traceback:
-    bad input (UserError, exit 2, as a bad flag), Ctrl-C or `kill` (130, 143; nothing
-    half-written is kept), a full disk, a file too large for a limit or an unwritable file (1,
-    saying what was kept), and memory running out (1).
-    """
+    """main(), every way it ends one line: bad input (exit 2), Ctrl-C or `kill` (130, 143;
+    nothing half-written kept), a full disk or unwritable file (1, saying what was kept), memory
+    running out (1)."""
     prog = os.path.basename(sys.argv[0])
     launched_with = {stop: SIGNALS_AT_LAUNCH.get(stop, signal.getsignal(stop))
                      for stop in (signal.SIGINT, *ENDING)}

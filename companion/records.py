@@ -1,17 +1,7 @@
-"""What a run leaves behind: its own new folder under results/, written all at once.
-
-A run's files are written into a hidden staging folder and the folder is renamed into place
-only when every file is complete, so a run stopped with Ctrl-C leaves nothing half-written, and
-a new run never overwrites an earlier one (each gets a folder of its own).
-
-    results/mlp_mnist/20261126-150102/   (UTC start time of the run)
-        record.json        hyper-parameters, environment, per-epoch history, accuracies
-        curves.png         loss and accuracy per epoch
-        confusion.png      test-set confusion matrix
-        misclassified.png  25 misclassified test digits
-        model.keras        the trained model (keras.saving.load_model reads it back)
-        model.png          keras.utils.plot_model diagram (when Graphviz is installed)
-"""
+"""What a run leaves behind: its own new folder under results/ (results/<script>/<UTC start
+time>/, its files listed in docs/results.md), written into a hidden staging folder and renamed
+into place once every file is complete: a run stopped with Ctrl-C leaves nothing half-written,
+and no run overwrites an earlier one."""
 import contextlib
 import importlib
 import importlib.util

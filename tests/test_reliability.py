@@ -108,6 +108,23 @@ def test_results_dir_problems_are_found_before_training(tmp_path):
         "cannot write to '/proc', where '/proc/x' would be made (")
 
 
+def test_a_scripts_folder_that_takes_no_files_is_found_before_training(tmp_path, monkeypatch):
+    """A read-only results/mlp_mnist/ in a writable results/ (chmod cannot show it to root,
+    who writes anyway: the probe's refusal stands in for the file system's)."""
+    (tmp_path / "mlp_mnist").mkdir()
+    probe = files.tempfile.TemporaryFile
+
+    def read_only_inside(dir=None, **kwargs):
+        if dir == str(tmp_path / "mlp_mnist"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return probe(dir=dir, **kwargs)
+
+    monkeypatch.setattr(files.tempfile, "TemporaryFile", read_only_inside)
+    assert files.results_dir_problem(str(tmp_path), "mlp_mnist") == (
+        f"cannot write to {str(tmp_path / 'mlp_mnist')!r} (Permission denied)")
+    assert files.results_dir_problem(str(tmp_path), "cnn_mnist") is None
+
+
 class FullDisk:
     def savefig(self, path, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", path)
