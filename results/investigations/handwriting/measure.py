@@ -159,6 +159,7 @@ def measure(part, model_name=None):
     from companion.errors import UserError
     from handwriting import digits
 
+    code = commit()  # the code that measures: taken before, not after, the long run
     path = model_path(model_name, predict_digit)
     model, preprocess = predict_digit.load(path)
     settings = PARTS[part]
@@ -180,7 +181,7 @@ def measure(part, model_name=None):
     record = {"part": part, "command": f"python results/investigations/handwriting/measure.py "
                                        f"--part {part}"
                                        + (f" --model {model_name}" if model_name else ""),
-              "model": os.path.relpath(path, ROOT), "code": commit(), "machine": machine(keras),
+              "model": os.path.relpath(path, ROOT), "code": code, "machine": machine(keras),
               "settings": settings, "pictures": rows}
     write_record(f"{part}-{model_name}.json" if model_name else f"{part}.json", record)
     return record
