@@ -24,7 +24,7 @@ import contextlib
 import os
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from skimage import measure
 
@@ -372,9 +372,9 @@ def thickened(digit):
     wanted = 0.1 * max(digit.shape)
     if width >= wanted / 2:
         return digit
-    size = int(wanted - width) | 1  # MaxFilter takes an odd size
-    return np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").filter(
-        ImageFilter.MaxFilter(min(size, 31))), dtype=np.float64)
+    size = min(int(wanted - width) | 1, 31)  # odd: the stroke widened as much either side
+    # scipy.ndimage.maximum_filter: Pillow's MaxFilter gives the same, 160 times slower at 31
+    return ndimage.maximum_filter(digit, size=size)
 
 
 def to_mnist(image, path="image", doubts=None, steps=None):
