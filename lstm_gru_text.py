@@ -18,7 +18,7 @@ With a Stanford GloVe file (glove.6B.100d.txt, say), `--embeddings` followed by 
 import argparse
 import os
 
-from companion import cli  # isort: skip
+from companion import cli, download  # isort: skip
 import distribute  # isort: skip
 import speed  # isort: skip
 
@@ -32,6 +32,18 @@ def readable_file(path):
     if not os.path.isfile(path) or not os.access(path, os.R_OK):
         raise argparse.ArgumentTypeError(f"no readable file at {path!r}")
     return path
+
+
+def imdb_unreachable(args):
+    """--dataset imdb on a machine that cannot download it, said before Keras loads."""
+    cached = os.path.join(os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras"),
+                          "datasets")
+    if args.dataset != "imdb" or os.path.exists(os.path.join(cached, "imdb.npz")) and \
+            os.path.exists(os.path.join(cached, "imdb_word_index.json")) or \
+            download.server_answers():
+        return None
+    return ("--dataset imdb: cannot download IMDB from Keras' server (it needs internet); the "
+            "default --dataset rotten-tomatoes works offline")
 
 
 def build_parser():
@@ -77,6 +89,7 @@ def build_parser():
     speed.add_arguments(parser)  # what --fast does here was measured on the listings
     distribute.add_arguments(parser)
     cli.add_common_arguments(parser, dry_run="smoke test: 1,024 training sentences, one epoch")
+    cli.after_parse(parser, lambda args, backend: imdb_unreachable(args))
     return parser
 
 

@@ -1,4 +1,5 @@
 """Keras' own dataset downloads, tried without ever hanging on a machine with no network."""
+import contextlib
 import socket
 import threading
 
@@ -7,23 +8,28 @@ CONNECT_TIMEOUT_S = 3
 DOWNLOAD_TIMEOUT_S = 300
 
 
-def try_keras_download(load, what="the data"):
-    """`load()` (a keras.datasets loader) when Keras' server answers, else None; never hangs.
-
-    A machine without network fails in the name lookup or the connection, which can block for
-    a long time; both run in a daemon thread that the caller stops waiting for. A failure after
-    connecting is printed as one warning line.
-    """
-    result = {}
-    connected = threading.Event()
+def server_answers():
+    """Whether Keras' server takes a connection within seconds. The name lookup and connection
+    of a machine without network can block for long: they run in a thread no one waits for."""
+    answered = threading.Event()
 
     def attempt():
-        try:
+        with contextlib.suppress(OSError):
             socket.create_connection(KERAS_SERVER, timeout=CONNECT_TIMEOUT_S).close()
-        except OSError as error:
-            result["error"] = error
-            return
-        connected.set()
+            answered.set()
+
+    threading.Thread(target=attempt, daemon=True).start()
+    return answered.wait(CONNECT_TIMEOUT_S + 2)
+
+
+def try_keras_download(load, what="the data"):
+    """`load()` (a keras.datasets loader) when Keras' server answers, else None; never hangs.
+    A failure after connecting is printed as one warning line."""
+    if not server_answers():
+        return None
+    result = {}
+
+    def attempt():
         try:
             result["data"] = load()
         except Exception as error:  # Keras wraps every fetch failure in a bare Exception
@@ -34,13 +40,10 @@ def try_keras_download(load, what="the data"):
     try:
         worker = threading.Thread(target=attempt, daemon=True)
         worker.start()
-        worker.join(CONNECT_TIMEOUT_S + 2)
-        if connected.is_set():
-            worker.join(DOWNLOAD_TIMEOUT_S)
+        worker.join(DOWNLOAD_TIMEOUT_S)
     finally:
         socket.setdefaulttimeout(previous_timeout)
     if "data" in result:
         return result["data"]
-    if connected.is_set():
-        print(f"warning: Keras could not download {what} ({result.get('error', 'timed out')})")
+    print(f"warning: Keras could not download {what} ({result.get('error', 'timed out')})")
     return None

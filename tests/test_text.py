@@ -143,13 +143,23 @@ def test_a_cell_learns_sentiment(results_dir):
     assert results["gru"][0] > 70.0
 
 
-def test_imdb_without_network_is_one_error(monkeypatch, tmp_path):
+def test_imdb_without_network_is_one_error(monkeypatch, tmp_path, capsys):
     def no_network(*args, **kwargs):
         raise OSError("no network")
 
     monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no IMDB cached there
+    # said while the flags are checked, before Keras loads (it took 15-25 s)
+    with pytest.raises(SystemExit) as stop:
+        text.cli.parse(text.build_parser(), ["--dataset", "imdb"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --dataset imdb: cannot download IMDB from Keras' server (it needs internet); "
+        "the default --dataset rotten-tomatoes works offline\n")
+    # and where the check passed (the server answered) but the download then fails
+    monkeypatch.setattr(text_data.download, "server_answers", lambda: False)
     with pytest.raises(errors.UserError) as error:
-        text.main(["--dataset", "imdb", "--results-dir", str(tmp_path)])
+        text_data.imdb(40, 20000)
     assert str(error.value) == ("cannot download IMDB from Keras' server (it needs internet); "
                                 "the default --dataset rotten-tomatoes works offline")
 
