@@ -9,8 +9,8 @@ DOWNLOAD_TIMEOUT_S = 300
 
 
 def server_answers():
-    """Whether Keras' server takes a connection within seconds. The name lookup and connection
-    of a machine without network can block for long: they run in a thread no one waits for."""
+    """Whether Keras' server takes a connection within seconds (a name lookup without network
+    can block for long: in a thread no one waits for)."""
     answered = threading.Event()
 
     def attempt():
@@ -25,8 +25,6 @@ def server_answers():
 def try_keras_download(load, what="the data"):
     """`load()` (a keras.datasets loader) when Keras' server answers, else None; never hangs.
     A failure after connecting is printed as one warning line."""
-    if not server_answers():
-        return None
     result = {}
 
     def attempt():
@@ -35,6 +33,8 @@ def try_keras_download(load, what="the data"):
         except Exception as error:  # Keras wraps every fetch failure in a bare Exception
             result["error"] = error
 
+    if not server_answers():
+        return None
     previous_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(CONNECT_TIMEOUT_S * 5)  # a stalled read raises instead of hanging
     try:
@@ -43,7 +43,6 @@ def try_keras_download(load, what="the data"):
         worker.join(DOWNLOAD_TIMEOUT_S)
     finally:
         socket.setdefaulttimeout(previous_timeout)
-    if "data" in result:
-        return result["data"]
-    print(f"warning: Keras could not download {what} ({result.get('error', 'timed out')})")
-    return None
+    if "data" not in result:
+        print(f"warning: Keras could not download {what} ({result.get('error', 'timed out')})")
+    return result.get("data")

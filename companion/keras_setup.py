@@ -36,11 +36,10 @@ def problem():
     absent = [name for name in ("numpy", "keras") if importlib.util.find_spec(name) is None]
     if absent:
         venv = os.path.join(PROJECT, ".venv")
-        if os.path.isdir(venv) and not os.path.samefile(sys.prefix, venv):
-            how = ("activate the project's .venv first (. .venv/bin/activate; on Windows "
-                   ".venv\\Scripts\\Activate.ps1)")
-        else:
-            how = "install what the scripts need (python -m pip install -r requirements.txt)"
+        how = ("activate the project's .venv first (. .venv/bin/activate; on Windows "
+               ".venv\\Scripts\\Activate.ps1)" if os.path.isdir(venv) and
+               not os.path.samefile(sys.prefix, venv) else
+               "install what the scripts need (python -m pip install -r requirements.txt)")
         return f"this Python ({sys.executable}) has no {' and no '.join(absent)}: {how}"
     path, settings = keras_json()
     if settings is not None and not isinstance(settings, dict):
@@ -50,4 +49,3 @@ def problem():
         named_by = "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else "keras.json's backend"
         return (f"{named_by}={shortened(backend)}: these scripts train with "
                 f"{', '.join(TRAINING_BACKENDS)}; set KERAS_BACKEND to one of them")
-    return None
