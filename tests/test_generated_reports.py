@@ -133,7 +133,7 @@ def test_no_committed_record_or_notebook_names_a_folder_of_the_machine_that_made
                              capture_output=True, check=True).stdout.split()
     named = []
     for path in tracked:
-        if path.endswith((".json", ".ipynb", ".md")):
+        if path.endswith((".json", ".ipynb", ".md", ".log")):
             with open(os.path.join(ROOT, path), encoding="utf-8") as f:
                 text = f.read()
             named += [(path, folder) for folder in ("/root/", "/home/", "/Users/", "/work/",
