@@ -19,6 +19,7 @@ the learning rate and so the listing's optimisation are unchanged by --distribut
 This module is the flags and their checks, read before Keras loads; distribute/strategies.py
 sets up what they ask for when a script calls use().
 """
+import glob
 import json
 import os
 
@@ -64,7 +65,18 @@ def problem(args, backend):
             tf_config()
         except UserError as error:
             return str(error)
+    if args.distribute == "tpu" and not tpu_in_sight():
+        return ("--distribute tpu: no TPU here (no /dev/accel* or /dev/vfio device, no TPU_NAME "
+                "or COLAB_TPU_ADDR); run on a Cloud TPU VM, or set TPU_NAME to the TPU's name")
     return None
+
+
+def tpu_in_sight():
+    """Whether a TPU can be here, told before Keras loads: a TPU VM's chips are /dev/accel*
+    (v2-v4) or /dev/vfio/<n> (v5 on), a TPU reached over the network is named in TPU_NAME
+    (COLAB_TPU_ADDR on Colab). Where one is, the cluster resolver says whether it answers."""
+    return bool(glob.glob("/dev/accel*") or glob.glob("/dev/vfio/[0-9]*") or
+                os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR"))
 
 
 def use(args):
