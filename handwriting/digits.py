@@ -312,11 +312,12 @@ def line_bands(strength):
         return None
     # a page's lines are evenly spaced: a line the digit hides more than half of is still there,
     # where the spacing of the lines found puts it, thin and showing over a fifth of its length
+    # (lines found closer than a few widths apart, a double rule, are no spacing to go by)
     centres = [(start + end - 1) / 2 for start, end in thin]
     spacing = min(np.diff(centres))
     partly = np.flatnonzero(np.diff(np.concatenate([[0], (counts > 0.2 * width).astype(int),
                                                     [0]])))
-    for start, end in zip(partly[::2], partly[1::2]):
+    for start, end in zip(partly[::2], partly[1::2]) if spacing > 4 * thickest else ():
         steps = ((start + end - 1) / 2 - centres[0]) / spacing
         if end - start <= thickest and abs(steps - round(steps)) * spacing <= 2:
             thin.append((start, end))

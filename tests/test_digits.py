@@ -492,6 +492,17 @@ def test_a_line_the_digit_hides_most_of_still_goes_where_the_spacing_puts_it():
     assert (cleaned[90:330, 170:230] == 255).all()
 
 
+def test_a_double_rule_gives_no_spacing_to_take_a_level_stroke_by():
+    """Two rules a few pixels apart (a page's header) are no ruling's spacing: a level stroke
+    of the digit elsewhere, a seven's bar, stays whole."""
+    strength = np.zeros((300, 400))
+    strength[50:52, :] = strength[56:58, :] = 255  # a double rule across the page
+    strength[200:203, 120:240] = 255  # a thin level bar, not crossed
+    cleaned = digits.without_ruled_lines(strength)
+    assert not cleaned[50:58].any()
+    assert (cleaned[200:203, 120:240] == 255).all()
+
+
 def test_a_stroke_in_a_shadow_weighs_what_it_weighs_in_full_light():
     """A third of the page in a thumb's shadow (half the light): the same ink there is found as
     strong as in the light, its darkness being a share of the light falling on it."""
