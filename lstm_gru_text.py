@@ -36,11 +36,12 @@ def readable_file(path):
 
 def imdb_unreachable(args):
     """--dataset imdb on a machine that cannot download it, said before Keras loads."""
+    if args.dataset != "imdb":
+        return None
     cached = os.path.join(os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras"),
                           "datasets")
-    if args.dataset != "imdb" or os.path.exists(os.path.join(cached, "imdb.npz")) and \
-            os.path.exists(os.path.join(cached, "imdb_word_index.json")) or \
-            download.server_answers():
+    if all(os.path.exists(os.path.join(cached, name))
+           for name in ("imdb.npz", "imdb_word_index.json")) or download.server_answers():
         return None
     return ("--dataset imdb: cannot download IMDB from Keras' server (it needs internet); the "
             "default --dataset rotten-tomatoes works offline")

