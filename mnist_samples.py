@@ -20,12 +20,12 @@ def build_parser():
 if __name__ == "__main__":  # not in the listing: the flags, checked before Keras loads
     cli.parse(build_parser())
 
-from companion import lifecycle, mnist, records  # isort: skip
+from companion import lifecycle, mnist, records  # isort: skip  (not in the listing)
 import matplotlib.pyplot as plt
 import numpy as np
 
 
-def main(argv=None):
+def main(argv=None):  # not in the listing: the steps below in order, and the run's record
     args = cli.parse(build_parser(), argv)
     np.random.seed(args.seed)  # not in the listing, which samples unseeded: --seed repeats a run
     # load dataset
@@ -50,7 +50,7 @@ def main(argv=None):
         image = images[i]
         plt.imshow(image, cmap="gray")
         plt.axis("off")
-    # (not here: the listing's plt.show(); the figure goes to a file on any machine)
+    # (not here: the listing's savefig, show and close; run.write saves and closes the figure)
     return run.write({"mnist-samples.png": figure},
                      data={"source": source, "train_samples": int(len(y_train)),
                            "test_samples": int(len(y_test))},
