@@ -12,8 +12,8 @@ reach at the listing's own layer shapes (batch 128), the time an epoch would tak
 nothing but those kernels back to back. Writes results/BENCHMARKS.md. What --fast gains over
 Keras' own path is benchmarks/speed_table.py's measurement.
 
-    python benchmarks/epoch_time.py            # about 10 minutes on a 2-core CPU
-    python benchmarks/epoch_time.py --quick    # under a minute: 6,000 samples an epoch
+    python benchmarks/epoch_time.py            # every listing, 2 interleaved rounds
+    python benchmarks/epoch_time.py --quick    # smoke mode: 6,000 samples an epoch
 """
 import argparse
 import importlib.util
@@ -257,8 +257,7 @@ def combine(rounds):
 def main():
     parser = argparse.ArgumentParser(description=(__doc__ or " ").splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_SAMPLES} samples an epoch, 1 round, 1 timed epoch "
-                             "(under a minute)")
+                        help=f"{QUICK_SAMPLES} samples an epoch, 1 round, 1 timed epoch")
     parser.add_argument("--models", default="mlp,cnn,rnn", help="which listings, e.g. mlp,cnn")
     parser.add_argument("--rounds", type=int, default=2,
                         help="interleaved rounds of each backend, each in fresh processes")
