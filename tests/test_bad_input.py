@@ -11,6 +11,8 @@ from companion import mnist
 from conftest import run_script
 
 HUGE = "99999999999999999999"
+WIDTHS = ("expected up to 64 widths from 1 to 65536, at most 100,000,000 weights in all, such as "
+          "256-256-256")
 CASES = [
     (mlp_mnist, ["--epochs", "-1"],
      "argument --epochs: expected an integer from 1 to 10000, got '-1'"),
@@ -26,14 +28,19 @@ CASES = [
     (mlp_mnist, ["--optimizer", "adagrad"],
      "argument --optimizer: unknown optimizer 'adagrad' (choose from sgd, adam, rmsprop)"),
     (mlp_mnist, ["--hidden-units", "256-x-256"],
-     "argument --hidden-units: malformed layer list '256-x-256': expected up to 64 widths from "
-     "1 to 65536 such as 256-256-256"),
+     "argument --hidden-units: layer list '256-x-256': " + WIDTHS),
     (mlp_mnist, ["--hidden-units", "256--256"],
-     "argument --hidden-units: malformed layer list '256--256': expected up to 64 widths from "
-     "1 to 65536 such as 256-256-256"),
+     "argument --hidden-units: layer list '256--256': " + WIDTHS),
+    # issue 43: widths a run cannot hold in memory, refused before Keras loads (were killed)
+    (mlp_mnist, ["--hidden-units", "65536-65536"],
+     "argument --hidden-units: layer list '65536-65536': " + WIDTHS),
+    (mlp_mnist, ["--hidden-units", "-".join(["2048"] * 25)],
+     "argument --hidden-units: layer list '" + "-".join(["2048"] * 15) + "...' (126 chars): "
+     + WIDTHS),
+    (cnn_mnist, ["--filters", "65536"], "argument --filters: expected an integer from 1 to 2048, "
+     "got '65536'"),
     (mlp_mnist, ["--hidden-units", "9" * 1000],
-     "argument --hidden-units: malformed layer list '" + "9" * 74 + "...' (1002 chars): "
-     "expected up to 64 widths from 1 to 65536 such as 256-256-256"),
+     "argument --hidden-units: layer list '" + "9" * 74 + "...' (1002 chars): " + WIDTHS),
     (mlp_mnist, ["--l2", "-0.1"], "argument --l2: expected a number >= 0, got '-0.1'"),
     (mlp_mnist, ["--steps-per-execution", HUGE],
      f"argument --steps-per-execution: expected an integer from 1 to 100000 or 'epoch', got "
@@ -41,13 +48,13 @@ CASES = [
     (cnn_mnist, ["--batch-size", "0"],
      "argument --batch-size: expected an integer from 1 to 60000, got '0'"),
     (cnn_mnist, ["--filters", "1.5"],
-     "argument --filters: expected an integer from 1 to 65536, got '1.5'"),
+     "argument --filters: expected an integer from 1 to 2048, got '1.5'"),
     (cnn_mnist, ["--kernel-size", "29"],
      "argument --kernel-size: expected an integer from 1 to 28, got '29'"),
     (rnn_mnist, ["--dropout", "-0.2"],
      "argument --dropout: dropout rate must be in [0, 1), got '-0.2'"),
     (rnn_mnist, ["--units", HUGE],
-     f"argument --units: expected an integer from 1 to 65536, got '{HUGE}'"),
+     f"argument --units: expected an integer from 1 to 2048, got '{HUGE}'"),
     (rnn_mnist, ["--cpu-devices", "1000"],
      "argument --cpu-devices: expected an integer from 1 to 64, got '1000'"),
     (mnist_samples, ["--seed", "-3"],
@@ -77,6 +84,16 @@ def test_bad_value_exits_2_with_one_line(script, flags, message, tmp_path, capsy
     assert len(lines) == 1
     assert lines[0].endswith(f": error: {message}")
     assert not results_dir.exists()
+
+
+def test_wide_layers_that_fit_are_taken_as_written():
+    """The cap refuses what cannot train, not the tables' widths or a wide layer that fits."""
+    from companion import cli
+
+    assert cli.layer_widths("1024-1024-1024") == [1024, 1024, 1024]
+    assert cli.layer_widths("8192,8192") == [8192, 8192]  # 74 million weights
+    assert cli.layer_widths("65536") == [65536]
+    assert cli.layer_width("2048") == 2048
 
 
 def test_unknown_cell_is_refused(tmp_path, capsys, no_data_loading):
