@@ -42,29 +42,12 @@ def use(args):
     splitting the CPU into logical devices is only possible before.
     """
     backend = keras.backend.backend()
-    if backend == "tensorflow" and args.distribute != "none":
-        _settings_that_work_under_tf_distribute(args)
     with quiet_native_stderr(unless_raising_one_of=errors.UserError):
         if backend == "tensorflow":
             return _tensorflow(args.distribute, args.cpu_devices)
         if backend == "jax":
             return _jax(args.distribute)
         return Distribution(args.distribute, devices())
-
-
-def _settings_that_work_under_tf_distribute(args):
-    """Keras 3.15's TensorFlow trainer fails under a strategy with more than one step per
-    execution (keras-team/keras#19246), and XLA cannot compile a step whose mirrored variables
-    sit on several CPU devices; say so, and record the values actually used."""
-    if getattr(args, "steps_per_execution", 1) != 1:
-        print(f"note: --steps-per-execution {args.steps_per_execution} -> 1: Keras "
-              f"{keras.__version__} fails with more than one step per execution under "
-              f"tf.distribute (keras-team/keras#19246)")
-        args.steps_per_execution = 1
-    if getattr(args, "jit_compile", "auto") == "yes":
-        print("note: --jit-compile yes -> auto under tf.distribute: XLA on GPUs and TPUs, not "
-              "on CPU devices, whose mirrored variables it cannot reach")
-        args.jit_compile = "auto"
 
 
 def _tensorflow(name, cpu_devices):

@@ -104,8 +104,25 @@ def resolve(args, backend, listing=None):
     for key, keras_default in KERAS_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, fast.get(key, keras_default))
+    if backend == "tensorflow" and getattr(args, "distribute", "none") != "none":
+        _settings_that_work_under_tf_distribute(args)
     args.device_data = args.scan
     return None
+
+
+def _settings_that_work_under_tf_distribute(args):
+    """Keras' TensorFlow trainer fails under a strategy with more than one step per execution
+    (keras-team/keras#19246), and XLA cannot compile a step whose mirrored variables sit on
+    several CPU devices; say so, and record the values actually used."""
+    if args.steps_per_execution != 1:
+        print(f"note: --steps-per-execution {args.steps_per_execution} -> 1: Keras' TensorFlow "
+              f"trainer fails with more than one step per execution under tf.distribute "
+              f"(keras-team/keras#19246)")
+        args.steps_per_execution = 1
+    if args.jit_compile == "yes":
+        print("note: --jit-compile yes -> auto under tf.distribute: XLA on GPUs and TPUs, not "
+              "on CPU devices, whose mirrored variables it cannot reach")
+        args.jit_compile = "auto"
 
 
 def compile_settings(args, train_samples):

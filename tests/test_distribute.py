@@ -146,3 +146,27 @@ def test_no_tpu_is_one_line_before_keras_loads(tmp_path, monkeypatch):
     assert not results_dir.exists()
     monkeypatch.setenv("TPU_NAME", "my-tpu")
     assert distribute.tpu_in_sight()
+
+
+def test_speed_settings_that_fail_under_tf_distribute_are_set_while_parsing(
+        tmp_path, monkeypatch, capsys):
+    """speed/ owns --steps-per-execution and --jit-compile: it sets what works under a strategy
+    when the flags are read, and distribute/ rewrites none of them (issue 40)."""
+    import mlp_mnist
+    from companion import cli
+
+    flags = ["--distribute", "mirrored", "--cpu-devices", "2", "--steps-per-execution", "8",
+             "--jit-compile", "yes", "--results-dir", str(tmp_path)]
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    args = cli.parse(mlp_mnist.build_parser(), flags)
+    assert (args.steps_per_execution, args.jit_compile) == (1, "auto")
+    assert capsys.readouterr().out.splitlines() == [
+        "note: --steps-per-execution 8 -> 1: Keras' TensorFlow trainer fails with more than one "
+        "step per execution under tf.distribute (keras-team/keras#19246)",
+        "note: --jit-compile yes -> auto under tf.distribute: XLA on GPUs and TPUs, not on CPU "
+        "devices, whose mirrored variables it cannot reach"]
+    monkeypatch.setenv("KERAS_BACKEND", "jax")  # Keras' DataParallel takes them as they are
+    args = cli.parse(mlp_mnist.build_parser(), flags[:2] + flags[4:])
+    assert (args.steps_per_execution, args.jit_compile) == (8, "yes")
+    with open(os.path.join(ROOT, "distribute", "strategies.py")) as f:
+        assert "args.steps_per_execution" not in f.read()
