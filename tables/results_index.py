@@ -40,7 +40,7 @@ REPORTS = [
     ("backends/", "the listings on TensorFlow, JAX and PyTorch (a PyTorch run among them)",
      "python benchmarks/backend_check.py"),
     ("investigations/fused-epochs/README.md", "the JAX scan of speed/scan.py against Keras' "
-     "own loop on a CPU", "python benchmarks/epoch_time.py (the command on its page)"),
+     "own loop on a CPU", "python benchmarks/epoch_time.py at commit 8c6b9fa (its page)"),
     ("investigations/sgd-epochs/", "an SGD row of Table 1.3.2 trained for 100 epochs (two "
      "runs; each record holds its command)", "python mlp_mnist.py --optimizer sgd --dropout 0 "
      "--hidden-units 256-256-256 --epochs 100 --results-dir results/investigations/sgd-epochs"),
