@@ -154,6 +154,7 @@ def train_one(cell, seed, args, splits, test_texts, embedding_matrix, embedding,
                         args.bidirectional)
     model.build((None, x_train.shape[1]))
     speed.apply(model, args, len(x_train))  # --fast, only when asked for (speed/__init__.py)
+    lifecycle.refuse_oversized(model, min(args.batch_size, len(x_train)))  # not a kill
     model.summary()
     # the per-epoch log that the record keeps, and a progress display that fits where the
     # output goes (companion/callbacks.py)

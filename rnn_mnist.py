@@ -75,6 +75,7 @@ def train_and_test(model, x_train, y_train, x_test, y_test, args):
     # accuracy is good metric for classification tasks
     model.compile(loss="categorical_crossentropy", optimizer=args.optimizer, metrics=["accuracy"])
     speed.apply(model, args, len(x_train))  # not in the listing: --fast, when asked for
+    lifecycle.refuse_oversized(model, min(args.batch_size, len(x_train)))  # not in the listing
     epoch_log, progress = callbacks.EpochLog(), callbacks.ProgressBar()  # not in the listing
     # train the network
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,

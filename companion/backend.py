@@ -1,10 +1,7 @@
 """Keras, started quietly: TensorFlow's native start-up messages ("All log messages before
 absl::InitializeLog()...", oneDNN and CUDA-stub notices) bypass TF_CPP_MIN_LOG_LEVEL, so they are
-caught while Keras imports and shown only if the import fails. The scripts print the backend and
-devices Keras actually uses instead. Set COMPANION_VERBOSE=1 to see them.
-
-Every module of the package that uses Keras imports it from here; the scripts import such a
-module before their own `import keras`, after their flags are checked (companion/cli.py).
+caught while Keras imports and shown only if the import fails (COMPANION_VERBOSE=1 shows them).
+Every module of the package that uses Keras imports it from here, after the flags are checked.
 """
 import contextlib
 import importlib
@@ -49,11 +46,8 @@ def quiet_native_stderr(unless_raising_one_of=()):
 
 def devices():
     """The device Keras trains on when no distribution is set, e.g. ['cpu:0'], ['gpu:0'] (JAX,
-    TensorFlow) or ['cuda:0'] (PyTorch): the first of the kind Keras prefers, not every one.
-
-    Finding it starts the backend's runtime (CUDA included, with its notices held back), so
-    call this after any device configuration and before training.
-    """
+    TensorFlow) or ['cuda:0'] (PyTorch). It starts the backend's runtime (CUDA's notices held
+    back): call it after any device configuration."""
     with quiet_native_stderr():
         if keras.backend.backend() == "torch":
             import torch

@@ -11,13 +11,9 @@ from companion.backend import keras
 
 class ProgressBar(keras.callbacks.ProgbarLogger):
     """Keras' progress display, fitted to where the output goes: the bar on a terminal, one line
-    per epoch (as verbose=2) in a log file, a pipe or CI. It also stops at the last step: Keras
-    3.15's bar counts past the end when several steps run per call (480/469 with
-    steps_per_execution=16, keras-team/keras#20861).
-
-    Since every fit() and evaluate() shows it, it is also where a Ctrl-C or `kill` received
-    during one stops the run: at the end of a step, not inside the backend (lifecycle._StopRequest).
-    """
+    per epoch (as verbose=2) in a log file, a pipe or CI; it stops at the last step, where Keras'
+    bar counts past it with several steps per call (keras-team/keras#20861). Every fit() and
+    evaluate() shows it, so a Ctrl-C or `kill` stops the run here, at a step's end."""
 
     def set_params(self, params):
         super().set_params(params)
@@ -65,12 +61,9 @@ class ProgressBar(keras.callbacks.ProgbarLogger):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Keeps each epoch's logs (loss, accuracy) and wall-clock seconds; stops a diverged run.
-
-    A loss that is no longer finite (NaN or infinite) ends training after that epoch, as
-    keras.callbacks.TerminateOnNaN would, and the record says where. JSON has no NaN, so
-    such a value is recorded as null.
-    """
+    """Keeps each epoch's logs (loss, accuracy) and seconds. A loss no longer finite ends
+    training after that epoch, as keras.callbacks.TerminateOnNaN would, and the record says
+    where (null for the value: JSON has no NaN)."""
 
     def __init__(self):
         super().__init__()

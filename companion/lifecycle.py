@@ -2,6 +2,7 @@
 A reader that goes away (`python mlp_mnist.py | head -1`) does not stop the run."""
 import contextlib
 import errno
+import math
 import os
 import signal
 import sys
@@ -172,6 +173,24 @@ def out_of_memory(error):
     names = {type(error).__name__} | {cls.__name__ for cls in type(error).__mro__}
     return bool(names & {"MemoryError", "ResourceExhaustedError", "OutOfMemoryError"}) or \
         "RESOURCE_EXHAUSTED" in str(error)[:2000]
+
+
+def refuse_oversized(model, batch_size):
+    """One line, not a kill or a crash with nothing said, for a training that would not fit in
+    this computer's memory. An estimate: the weights six times (gradients, Adam's slots, copies),
+    twice each layer's output per sample, a recurrent layer's gates at every step."""
+    floats, shape = 6 * model.count_params(), model.inputs[0].shape  # shape: the layer's input
+    for layer in model.layers:
+        per_sample = math.prod(layer.output.shape[1:])
+        if hasattr(layer, "cell") or hasattr(layer, "forward_layer"):  # SimpleRNN ... Bidirectional
+            per_sample = shape[1] * sum(w.shape[-1] for w in layer.weights if len(w.shape) == 2)
+        floats, shape = floats + 2 * batch_size * per_sample, layer.output.shape
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") \
+        if hasattr(os, "sysconf") else math.inf
+    if 4 * floats > 0.8 * memory:
+        raise UserError(f"training this model in batches of {batch_size} takes about "
+                        f"{4 * floats / 1e9:.0f} GB of memory, and this computer has "
+                        f"{memory / 1e9:.0f} GB; try a smaller --batch-size or model")
 
 
 def _quiet_for_kept_stops(unraisable, report=sys.unraisablehook):

@@ -57,10 +57,8 @@ def shown(path):
 
 
 def load_data(dry_run=False):
-    """Return ((x_train, y_train), (x_test, y_test), source) as uint8 arrays, checked.
-
-    `source` is a short description of where the data came from, also printed as one line.
-    """
+    """((x_train, y_train), (x_test, y_test), source) as uint8 arrays, checked; `source` says
+    where the data came from, printed as one line too."""
     cached = os.path.join(keras_setup.keras_home(), "datasets", "mnist.npz")
     if os.path.exists(cached):
         data, source = read_keras_file(cached), f"Keras file {shown(cached)}"

@@ -44,19 +44,15 @@ class Run:
         self.distribution = distribution
         remove_abandoned_staging(self.parent)  # a killed run's space back before this one trains
         self.environment = environment(distribution.devices if distribution else None)
-        spread = ""
-        if distribution and distribution.name != "none":
-            spread = f" ({distribution.summary()})"
+        spread = f" ({distribution.summary()})" if distribution and distribution.name != "none" \
+            else ""
         print(f"Keras {keras.__version__}, {self.environment['keras_backend']} backend, "
               f"devices: {', '.join(self.environment['devices']) or 'unknown'}{spread}")
 
     def write(self, figures, model=None, texts=None, **fields):
-        """Write the figures, the texts ({filename: str}), the trained model (model.keras, Keras
-        3's format) with its diagram, and record.json; return the run's folder.
-
-        Everything goes to a hidden staging folder first, renamed into place once complete.
-        In multi-worker training only worker 0 writes; the others return None.
-        """
+        """Write the figures, the texts ({filename: str}), the model (model.keras) with its
+        diagram, and record.json into a hidden staging folder, renamed into place once complete;
+        return the run's folder (None on a multi-worker run's workers other than 0)."""
         if self.distribution and not self.distribution.writes_results:
             if model is not None:
                 # saving reads the mirrored variables with collective ops in which every worker
@@ -205,11 +201,8 @@ def rename_to_unused(source, target):
 
 def save_classifier_results(run, *, model, epoch_log, x_test, y_test, test_loss, test_accuracy,
                             data_source, train_samples):
-    """An MNIST classifier's figures, diagram and record, after model.evaluate().
-
-    `x_test` is in the model's own input shape (MLP, CNN or RNN); the figures reshape it back to
-    square images.
-    """
+    """An MNIST classifier's figures, diagram and record, after model.evaluate(); `x_test` in
+    the model's own input shape (the figures reshape it back to square images)."""
     with lifecycle.backend_call():
         predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
     actual = np.argmax(y_test, axis=1)

@@ -126,3 +126,48 @@ def test_a_model_file_cut_short_is_named_as_such(tmp_path):
     with pytest.raises(predict_digit.errors.UserError, match="not a Keras model .a .keras "
                                                              "file is a zip archive"):
         predict_digit.check_archive(str(path))
+
+
+def test_a_training_that_memory_cannot_hold_is_one_line(monkeypatch):
+    """The CNN listing in batches of 60000 took 20 GB and ended in a segmentation fault with
+    nothing said (exit 139, measured on a 24 GB machine): it is refused before fit(), from an
+    estimate of what training takes against this computer's memory (here a 16 GB one)."""
+    import cnn_mnist
+    from companion import lifecycle
+    from companion.errors import UserError
+
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 16 * 10**9 // 4096}
+    monkeypatch.setattr(lifecycle.os, "sysconf", pages.__getitem__)
+    model = cnn_mnist.build_model((28, 28, 1), 10, 64, 3, 2, 0.2)
+    lifecycle.refuse_oversized(model, 128)  # the listing's batch, the CNN's largest part
+    lifecycle.refuse_oversized(model, 8192)  # 5.1 GB measured
+    with pytest.raises(UserError) as refused:
+        lifecycle.refuse_oversized(model, 60000)
+    assert str(refused.value) == ("training this model in batches of 60000 takes about 31 GB of "
+                                  "memory, and this computer has 16 GB; try a smaller "
+                                  "--batch-size or model")
+    import numpy as np
+
+    import lstm_gru_text  # masked words reach a recurrent layer as a list: its steps still count
+    text = lstm_gru_text.build_model("lstm", 20000, np.zeros((20000, 50)), 2048, 0.3, 0.001,
+                                     False, bidirectional=True)
+    text.build((None, 40))
+    lifecycle.refuse_oversized(text, 64)
+    with pytest.raises(UserError, match="batches of 10000 takes about 106 GB"):
+        lifecycle.refuse_oversized(text, 10000)
+
+
+@pytest.mark.slow
+def test_the_listing_refuses_it_before_training(tmp_path):
+    """As a reader meets it: 2048 filters in batches of 60000 would take a terabyte."""
+    results_dir = tmp_path / "results"
+    completed = subprocess.run(
+        [sys.executable, "cnn_mnist.py", "--filters", "2048", "--batch-size", "60000",
+         "--results-dir", str(results_dir)], cwd=ROOT, capture_output=True, text=True,
+        timeout=300)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.splitlines()[-1].startswith(
+        "cnn_mnist.py: error: training this model in batches of 60000 takes about ")
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert "Epoch 1/" not in completed.stdout
+    assert not any(results_dir.rglob("record.json"))
