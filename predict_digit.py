@@ -8,6 +8,9 @@ One line per image gives the most likely digit and the next two:
 
     photo.jpg: 7 (96.1%), then 1 (2.0%), 9 (0.8%)
 
+A picture that cannot be read (no digit in it, a damaged file) is named, with why, in one error
+line at the end (exit status 2); the others are still answered and their results written.
+
     python predict_digit.py docs/handwriting/seven.jpg    # the newest CNN run with defaults
     python predict_digit.py --script mlp docs/handwriting/seven.jpg  # the same for the MLP
     python predict_digit.py --evaluate --script cnn       # the model's MNIST test accuracy
@@ -270,18 +273,26 @@ def main(argv=None):
     print(f"Model: {os.path.relpath(path)}")
     # every picture is read and checked before anything is predicted or written; only its
     # 28x28 digit is kept, and a thumbnail of the first SHOWN, so memory stays flat
-    seen, thumbnails, doubts, steps = [], [], [], []
+    images, seen, thumbnails, doubts, steps, refused = [], [], [], [], [], []
     for image in args.images:
-        picture = digits.read_image(image)
-        doubts.append([])
-        steps.append({} if len(thumbnails) < SHOWN else None)
-        seen.append(digits.to_mnist(picture, image, doubts[-1], steps[-1]))
+        doubted, shown_steps = [], {} if len(thumbnails) < SHOWN else None
+        try:
+            picture = digits.read_image(image)
+            seen.append(digits.to_mnist(picture, image, doubted, shown_steps))
+        except errors.UserError as error:  # said at the end; the other pictures are answered
+            refused.append(str(error))
+            continue
+        images.append(image)
+        doubts.append(doubted)
+        steps.append(shown_steps)
         if len(thumbnails) < SHOWN:
             picture.thumbnail((THUMBNAIL, THUMBNAIL))
             thumbnails.append(np.asarray(picture.convert("RGB")))
         del picture
+    if refused and not images:  # nothing to answer: nothing is written
+        raise errors.UserError(refusal(refused, len(args.images)))
     run = records.Run(__file__, args)
-    fields = {"model_file": in_project(path)}
+    fields = {"model_file": in_project(path), "refused": refused}
     if args.evaluate:
         _, (x_test, y_test), _ = mnist.load_data(dry_run=args.dry_run)
         model.compile(loss="categorical_crossentropy", metrics=["accuracy"])  # as the listings
@@ -296,15 +307,25 @@ def main(argv=None):
         with lifecycle.backend_call():
             outputs = model.predict(preprocess(seen), verbose=0)
         probabilities = as_probabilities(outputs, path)
-        for image, p, doubted in zip(args.images, probabilities, doubts):
+        for image, p, doubted in zip(images, probabilities, doubts):
             print(describe(image, p, doubted))
         fields["predictions"] = [
             {"image": image, "digit": int(np.argmax(p)), "probabilities": p.round(6).tolist(),
              "doubts": doubted}
-            for image, p, doubted in zip(args.images, probabilities, doubts)]
-        figures["predictions.png"] = plot_predictions(thumbnails, seen, probabilities, args.images,
+            for image, p, doubted in zip(images, probabilities, doubts)]
+        figures["predictions.png"] = plot_predictions(thumbnails, seen, probabilities, images,
                                                       steps[:len(thumbnails)])
-    return run.write(figures, **fields)
+    folder = run.write(figures, **fields)
+    if refused:
+        raise errors.UserError(refusal(refused, len(args.images)))
+    return folder
+
+
+def refusal(refused, pictures):
+    """The one line for the pictures that could not be read: the reason itself for one alone."""
+    if pictures == 1:
+        return refused[0]
+    return f"{len(refused)} of {pictures} pictures could not be read: {'; '.join(refused)}"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """predict_digit.py and handwriting/digits.py: a person's picture made into an MNIST digit, the
 model's answer for it, and one line for every kind of bad input."""
+import glob
 import io
 import json
 import os
@@ -13,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 import mlp_mnist
 import predict_digit
 from companion import errors, mnist
-from conftest import run_script
+from conftest import ROOT, run_script
 from handwriting import digits, pen_digits
 
 STYLES = ("ink on paper", "photo", "transparent", "small in a corner")
@@ -183,6 +184,32 @@ def test_every_bad_input_is_one_line_and_writes_nothing(model_path, tmp_path):
         assert str(raised.value).startswith(start), (flags, str(raised.value))
         assert "\n" not in str(raised.value)
     assert not results_dir.exists()
+
+
+@pytest.mark.slow
+def test_a_picture_that_cannot_be_read_leaves_the_others_answered(model_path, tmp_path):
+    """Several pictures, two refused: the readable ones are answered and their run written,
+    and one line at the end names the others, with why, exit status 2 (it stopped the whole
+    batch at the first, writing nothing)."""
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 200), 250).save(blank)
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    seven = os.path.join(ROOT, "docs", "handwriting", "seven.jpg")
+    results_dir = tmp_path / "results"
+    completed = run_script("predict_digit.py", "--model", model_path, str(blank), seven,
+                           str(text), "--results-dir", str(results_dir))
+    assert completed.returncode == 2, completed.stderr
+    [line] = completed.stderr.splitlines()
+    assert line.startswith(f"predict_digit.py: error: 2 of 3 pictures could not be read: {blank}: "
+                           f"no digit found (the image is blank paper); {text}: not an image "
+                           f"this script can read"), line
+    [answer] = [line for line in completed.stdout.splitlines() if line.startswith(seven)]
+    [folder] = glob.glob(str(results_dir / "predict_digit" / "*"))
+    record = json.load(open(os.path.join(folder, "record.json")))
+    assert [p["image"] for p in record["predictions"]] == [seven]
+    assert answer.startswith(f"{seven}: {record['predictions'][0]['digit']} (")
+    assert len(record["refused"]) == 2 and record["refused"][0].startswith(str(blank))
 
 
 @pytest.mark.slow
