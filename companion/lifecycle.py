@@ -186,7 +186,7 @@ def refuse_oversized(model, batch_size):
             per_sample = shape[1] * sum(w.shape[-1] for w in layer.weights if len(w.shape) == 2)
         floats, shape = floats + 2 * batch_size * per_sample, layer.output.shape
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") \
-        if hasattr(os, "sysconf") else math.inf
+        if "SC_PHYS_PAGES" in getattr(os, "sysconf_names", ()) else math.inf  # Windows: unknown
     if 4 * floats > 0.8 * memory:
         raise UserError(f"training this model in batches of {batch_size} takes about "
                         f"{4 * floats / 1e9:.0f} GB of memory, and this computer has "
