@@ -101,22 +101,24 @@ def resolve(args, backend, listing=None):
         fast = fast_settings(backend, on_accelerator(backend), listing)
     if args.scan:
         fast = {**fast, "steps_per_execution": EPOCH}
+    typed = args.steps_per_execution is not None  # not --fast's or --scan's
     for key, keras_default in KERAS_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, fast.get(key, keras_default))
     if backend == "tensorflow" and getattr(args, "distribute", "none") != "none":
-        _settings_that_work_under_tf_distribute(args)
+        _settings_that_work_under_tf_distribute(args, typed)
     args.device_data = args.scan
     return None
 
 
-def _settings_that_work_under_tf_distribute(args):
+def _settings_that_work_under_tf_distribute(args, typed):
     """Keras' TensorFlow trainer fails under a strategy with more than one step per execution
     (keras-team/keras#19246), and XLA cannot compile a step whose mirrored variables sit on
-    several CPU devices; say so, and record the values actually used."""
+    several CPU devices; say so, naming the flag the reader typed, and record what ran."""
     if args.steps_per_execution != 1:
-        print(f"note: --steps-per-execution {args.steps_per_execution} -> 1: Keras' TensorFlow "
-              f"trainer fails with more than one step per execution under tf.distribute "
+        asked = "--steps-per-execution" if typed else "--fast's steps per call:"
+        print(f"note: {asked} {args.steps_per_execution} -> 1: Keras' TensorFlow trainer fails "
+              f"with more than one step per execution under tf.distribute "
               f"(keras-team/keras#19246)")
         args.steps_per_execution = 1
     if args.jit_compile == "yes":

@@ -170,3 +170,8 @@ def test_speed_settings_that_fail_under_tf_distribute_are_set_while_parsing(
     assert (args.steps_per_execution, args.jit_compile) == (8, "yes")
     with open(os.path.join(ROOT, "distribute", "strategies.py")) as f:
         assert "args.steps_per_execution" not in f.read()
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # the reader typed --fast, not a number
+    capsys.readouterr()
+    args = cli.parse(mlp_mnist.build_parser(), ["--fast", *flags[:4], *flags[-2:]])
+    assert args.steps_per_execution == 1
+    assert capsys.readouterr().out.startswith("note: --fast's steps per call: 16 -> 1: ")
