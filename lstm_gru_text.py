@@ -18,7 +18,7 @@ With a Stanford GloVe file (glove.6B.100d.txt, say), `--embeddings` followed by 
 import argparse
 import os
 
-from companion import cli, download  # isort: skip
+from companion import cli, download, keras_setup  # isort: skip
 import distribute  # isort: skip
 import speed  # isort: skip
 
@@ -38,8 +38,7 @@ def imdb_unreachable(args):
     """--dataset imdb on a machine that cannot download it, said before Keras loads."""
     if args.dataset != "imdb":
         return None
-    cached = os.path.join(os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras"),
-                          "datasets")
+    cached = os.path.join(keras_setup.keras_home(), "datasets")
     if all(os.path.exists(os.path.join(cached, name))
            for name in ("imdb.npz", "imdb_word_index.json")) or download.server_answers():
         return None
